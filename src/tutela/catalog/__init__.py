@@ -1,0 +1,1 @@
+"""Service functions over the store: assets, versions, evidence. Fronts call these."""

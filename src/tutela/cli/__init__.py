@@ -1,0 +1,1 @@
+"""Command-line front: thin commands over the service functions."""

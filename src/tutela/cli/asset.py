@@ -1,0 +1,92 @@
+"""`tutela asset add|list|show`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tutela.catalog import assets
+from tutela.cli.options import JsonOpt, WorkspaceOpt, open_workspace
+from tutela.cli.render import emit_json, out_console, table
+
+app = typer.Typer(help="Register and inspect assets: models, datasets, services, ...")
+
+
+@app.command("add")
+def add(
+    asset_id: Annotated[str, typer.Argument(help="KIND:NAME, e.g. model:fraud-scorer")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: NAME).")] = None,
+    owner: Annotated[str | None, typer.Option(help="Accountable person or team.")] = None,
+    risk_tier: Annotated[
+        str, typer.Option("--risk-tier", help="prohibited, high, limited, minimal, unassessed")
+    ] = "unassessed",
+    description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Repeatable.")] = None,
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register an asset (recorded in the ledger)."""
+    with open_workspace(workspace) as ws:
+        out = assets.add_asset(
+            ws,
+            asset_id,
+            name=name,
+            owner=owner,
+            risk_tier=risk_tier,
+            description=description,
+            tags=tag or [],
+        )
+    if json_out:
+        emit_json(out)
+    else:
+        out_console().print(f"[green]Added[/green] {out.id} (risk tier {out.risk_tier.value})")
+
+
+@app.command("list")
+def list_(
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only assets with this tag.")] = None,
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List assets."""
+    with open_workspace(workspace) as ws:
+        found = assets.list_assets(ws, kind=kind, tag=tag)
+    if json_out:
+        emit_json(found)
+        return
+    table(
+        f"{len(found)} assets",
+        ["id", "kind", "owner", "risk tier", "tags"],
+        [(a.id, a.kind.value, a.owner, a.risk_tier.value, ", ".join(a.tags)) for a in found],
+    )
+
+
+@app.command("show")
+def show(
+    asset_id: Annotated[str, typer.Argument(help="KIND:NAME")],
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show an asset, its versions and how much evidence it has."""
+    with open_workspace(workspace) as ws:
+        detail = assets.get_asset(ws, asset_id)
+    if json_out:
+        emit_json(detail)
+        return
+    a = detail.asset
+    console = out_console()
+    console.print(f"[bold]{a.id}[/bold]  {a.name}")
+    console.print(f"  kind {a.kind.value} · owner {a.owner or '-'} · risk tier {a.risk_tier.value}")
+    if a.description:
+        console.print(f"  {a.description}")
+    if a.tags:
+        console.print(f"  tags: {', '.join(a.tags)}")
+    table(
+        "versions",
+        ["digest", "location", "created"],
+        [(v.digest, v.location, v.created_at.isoformat()) for v in detail.versions],
+    )
+    counts = ", ".join(f"{k}: {n}" for k, n in sorted(detail.evidence_counts.items())) or "none"
+    console.print(f"  evidence: {counts}")

@@ -1,0 +1,78 @@
+"""The `tutela` command. Commands parse, call one service function, and render.
+
+Exit codes: 0 ok; 1 findings, a failed gate or a failed verification; 2 usage or input
+error; 3 internal error (a bug); 4 inconclusive (something could not be inspected).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import typer
+
+from tutela.cli import asset, evidence, ledger
+from tutela.cli.hash_cmd import hash_
+from tutela.cli.init_cmd import init
+from tutela.cli.render import emit_json, err_console
+from tutela.errors import ExitCode, InternalError, TutelaError
+
+__all__ = ["app", "run"]
+
+
+def _build() -> typer.Typer:
+    root = typer.Typer(
+        name="tutela",
+        help="Secure and govern AI/ML pipelines: inventory, lineage, scanning, evaluation, "
+        "monitoring, cards and policy over one tamper-evident ledger.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    root.command("init")(init)
+    root.command("hash")(hash_)
+    root.add_typer(asset.app, name="asset")
+    root.add_typer(evidence.app, name="evidence")
+    root.add_typer(ledger.app, name="ledger")
+    return root
+
+
+app = _build()
+
+
+def _report(error: TutelaError, as_json: bool) -> None:
+    if as_json:
+        emit_json(error.to_dict())
+    err_console().print(f"[red]error:[/red] {error.diagnostics()}", highlight=False)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point: maps every failure to a one-line message and exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
+    logging.basicConfig(
+        level=os.environ.get("TUTELA_LOG_LEVEL", "WARNING").upper(),
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        # Standalone mode: Typer prints usage errors itself and exits 2; everything it
+        # does not know propagates here.
+        app(args=args, prog_name="tutela")
+    except TutelaError as error:
+        _report(error, as_json)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err_console().print("interrupted")
+        sys.exit(130)
+    except Exception as bug:  # a traceback is a bug: say so in one line and exit 3
+        logging.getLogger("tutela").debug("internal error", exc_info=True)
+        _report(
+            InternalError(
+                f"internal error: {type(bug).__name__}: {bug}".splitlines()[0],
+                hint="this is a bug in Tutela; rerun with TUTELA_LOG_LEVEL=DEBUG and report it",
+            ),
+            as_json,
+        )
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(ExitCode.OK)

@@ -1,0 +1,26 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tutela.workspace import Workspace
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Directory to look for the workspace from (default: the current one, walking up).",
+        envvar="TUTELA_WORKSPACE",
+        show_envvar=True,
+    ),
+]
+
+
+def open_workspace(start: Path | None) -> Workspace:
+    return Workspace.open(start)
