@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from tutela.catalog import assets
 from tutela.cli.options import JsonOpt, WorkspaceOpt, open_workspace
 from tutela.cli.render import emit_json, out_console, table
+from tutela.digest import path_digest
 
 app = typer.Typer(help="Register and inspect assets: models, datasets, services, ...")
 
@@ -90,3 +92,20 @@ def show(
     )
     counts = ", ".join(f"{k}: {n}" for k, n in sorted(detail.evidence_counts.items())) or "none"
     console.print(f"  evidence: {counts}")
+
+
+@app.command("version")
+def version(
+    asset_id: Annotated[str, typer.Argument(help="KIND:NAME of a registered asset")],
+    path: Annotated[Path, typer.Argument(help="File or directory holding this version.")],
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record the version of an asset found at PATH, named by its content digest."""
+    digest = path_digest(path)
+    with open_workspace(workspace) as ws:
+        out = assets.add_version(ws, asset_id, digest, location=str(path))
+    if json_out:
+        emit_json(out)
+    else:
+        out_console().print(f"{asset_id}@{out.digest}  ({path})", highlight=False)

@@ -130,5 +130,8 @@ def log(
     table(
         f"ledger: last {len(entries)} of {size} entries",
         ["seq", "time", "actor", "action", "subject"],
-        [(e["seq"], e["time"], e["actor"], e["action"], e["subject"]) for e in entries],
+        [
+            (e["seq"], e["time"][:19].replace("T", " "), e["actor"], e["action"], e["subject"])
+            for e in entries
+        ],
     )

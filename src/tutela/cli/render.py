@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["emit_json", "err_console", "out_console", "table"]
+__all__ = ["emit_json", "err_console", "out_console", "short_digests", "table"]
 
 
 def out_console() -> Console:
@@ -37,10 +38,18 @@ def emit_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
+_DIGEST = re.compile(r"(sha256:[0-9a-f]{12})[0-9a-f]{52}")
+
+
+def short_digests(text: str) -> str:
+    """Tables show 12 hex digits of a digest; --json always carries the full value."""
+    return _DIGEST.sub(r"\1…", text)
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     grid = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*("" if cell is None else short_digests(str(cell)) for cell in row))
     out_console().print(grid)

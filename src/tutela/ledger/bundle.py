@@ -79,16 +79,25 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def read_document_type(path: Path) -> str:
-    """``BUNDLE_TYPE`` or ``PROOF_TYPE``, from the first line or the whole small file."""
-    for _number, record in _lines(path):
-        kind = record.get("type")
-        if kind in (BUNDLE_TYPE, PROOF_TYPE):
-            return str(kind)
-        break
+    """``BUNDLE_TYPE`` or ``PROOF_TYPE``: a bundle's first line, or a whole (small) proof."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(MAX_LINE + 1)
+            size = path.stat().st_size
+            whole = first + handle.read() if size <= MAX_PROOF_BYTES else first
+    except OSError as exc:
+        raise InputError("cannot open file", subject=str(path), found=exc.strerror) from None
+    for candidate in (first, whole):
+        try:
+            record = json.loads(candidate)
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(record, dict) and record.get("type") in (BUNDLE_TYPE, PROOF_TYPE):
+            return str(record["type"])
     raise InputError(
         "not a Tutela ledger bundle or inclusion proof",
         subject=str(path),
-        expected=f"a first line with type {BUNDLE_TYPE} or {PROOF_TYPE}",
+        expected=f"JSON with type {BUNDLE_TYPE} or {PROOF_TYPE}",
         hint="create one with `tutela ledger export` or `tutela ledger prove`",
     )
 
@@ -199,4 +208,5 @@ def check_proof(path: Path, key: PublicKey) -> VerifyReport:
         )
     else:
         report.signed_size = tree_size
+        report.note = f"entry {seq} is included in the signed tree of {tree_size} entries"
     return report

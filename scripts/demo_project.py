@@ -1,0 +1,51 @@
+"""Write the demo project: a small dataset and model files, deterministic.
+
+Nothing here imports a framework: the files are written byte for byte so the demo
+needs only Tutela's core dependencies.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+import struct
+import sys
+from pathlib import Path
+
+
+def main(root: Path) -> None:
+    rng = random.Random(7)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "models" / "sentiment").mkdir(parents=True, exist_ok=True)
+
+    rows = ["amount,merchant_category,hour,country,is_fraud"]
+    for _ in range(2000):
+        amount = round(rng.lognormvariate(3.5, 1.1), 2)
+        fraud = int(amount > 400 and rng.random() < 0.6)
+        rows.append(
+            f"{amount},{rng.randint(1, 30)},{rng.randint(0, 23)},{rng.choice('DEFRITNL')},{fraud}"
+        )
+    (root / "data" / "transactions.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    # A benign "model": plain containers only, the way a hand-rolled scorer is saved.
+    weights = {"intercept": -3.2, "coef": {"amount": 0.004, "hour": -0.01}, "threshold": 0.5}
+    (root / "models" / "fraud-scorer.pkl").write_bytes(pickle.dumps(weights, protocol=4))
+
+    # A safetensors file written from the format description (8-byte header length,
+    # JSON header, raw little-endian data).
+    data = struct.pack("<4f", 0.1, -0.2, 0.3, 0.05)
+    header = json.dumps(
+        {"classifier.weight": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}
+    ).encode()
+    header += b" " * (-len(header) % 8)
+    (root / "models" / "sentiment" / "model.safetensors").write_bytes(
+        struct.pack("<Q", len(header)) + header + data
+    )
+    (root / "models" / "sentiment" / "config.json").write_text(
+        json.dumps({"architectures": ["TinySentiment"], "num_labels": 2}), encoding="utf-8"
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
