@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -21,6 +22,26 @@ from tutela.errors import ExitCode, InternalError, TutelaError
 __all__ = ["app", "run"]
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tutela {version('tutela')}")
+        raise typer.Exit(0)
+
+
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Secure and govern AI/ML pipelines: inventory, lineage, scanning, evaluation,
+    monitoring, cards and policy over one tamper-evident ledger."""
+
+
 def _build() -> typer.Typer:
     root = typer.Typer(
         name="tutela",
@@ -30,6 +51,7 @@ def _build() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    root.callback()(_root)
     root.command("init")(init)
     root.command("hash")(hash_)
     root.add_typer(asset.app, name="asset")

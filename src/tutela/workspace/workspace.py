@@ -35,6 +35,7 @@ from tutela.ledger.log import (
     verify_database,
 )
 from tutela.ledger.verify import VerifyReport
+from tutela.plugins import PluginRegistry
 from tutela.store.db import Database
 from tutela.store.models import LedgerEntry
 
@@ -60,6 +61,7 @@ class Workspace:
         self.layout = layout
         self.settings = settings
         self.db = db
+        self.plugins = PluginRegistry()
         self._signing: SigningKey | None = None
         self._public: PublicKey | None = None
 
