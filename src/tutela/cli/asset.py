@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from tutela.catalog import assets
 from tutela.cli.options import JsonOpt, WorkspaceOpt, open_workspace
 from tutela.cli.render import emit_json, out_console, table
-from tutela.digest import path_digest
 
 app = typer.Typer(help="Register and inspect assets: models, datasets, services, ...")
 
@@ -29,6 +28,8 @@ def add(
     json_out: JsonOpt = False,
 ) -> None:
     """Register an asset (recorded in the ledger)."""
+    from tutela.catalog import assets
+
     with open_workspace(workspace) as ws:
         out = assets.add_asset(
             ws,
@@ -42,7 +43,9 @@ def add(
     if json_out:
         emit_json(out)
     else:
-        out_console().print(f"[green]Added[/green] {out.id} (risk tier {out.risk_tier.value})")
+        out_console().print(
+            f"[green]Added[/green] {escape(out.id)} (risk tier {out.risk_tier.value})"
+        )
 
 
 @app.command("list")
@@ -53,6 +56,8 @@ def list_(
     json_out: JsonOpt = False,
 ) -> None:
     """List assets."""
+    from tutela.catalog import assets
+
     with open_workspace(workspace) as ws:
         found = assets.list_assets(ws, kind=kind, tag=tag)
     if json_out:
@@ -72,6 +77,8 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """Show an asset, its versions and how much evidence it has."""
+    from tutela.catalog import assets
+
     with open_workspace(workspace) as ws:
         detail = assets.get_asset(ws, asset_id)
     if json_out:
@@ -79,19 +86,21 @@ def show(
         return
     a = detail.asset
     console = out_console()
-    console.print(f"[bold]{a.id}[/bold]  {a.name}")
-    console.print(f"  kind {a.kind.value} · owner {a.owner or '-'} · risk tier {a.risk_tier.value}")
+    console.print(f"[bold]{escape(a.id)}[/bold]  {escape(a.name)}")
+    console.print(
+        f"  kind {a.kind.value} · owner {escape(a.owner or '-')} · risk tier {a.risk_tier.value}"
+    )
     if a.description:
-        console.print(f"  {a.description}")
+        console.print(f"  {escape(a.description)}")
     if a.tags:
-        console.print(f"  tags: {', '.join(a.tags)}")
+        console.print(f"  tags: {escape(', '.join(a.tags))}")
     table(
         "versions",
         ["digest", "location", "created"],
         [(v.digest, v.location, v.created_at.isoformat()) for v in detail.versions],
     )
     counts = ", ".join(f"{k}: {n}" for k, n in sorted(detail.evidence_counts.items())) or "none"
-    console.print(f"  evidence: {counts}")
+    console.print(f"  evidence: {escape(counts)}")
 
 
 @app.command("version")
@@ -102,10 +111,13 @@ def version(
     json_out: JsonOpt = False,
 ) -> None:
     """Record the version of an asset found at PATH, named by its content digest."""
+    from tutela.catalog import assets
+    from tutela.digest import path_digest
+
     digest = path_digest(path)
     with open_workspace(workspace) as ws:
         out = assets.add_version(ws, asset_id, digest, location=str(path))
     if json_out:
         emit_json(out)
     else:
-        out_console().print(f"{asset_id}@{out.digest}  ({path})", highlight=False)
+        out_console().print(f"{asset_id}@{out.digest}  ({path})", highlight=False, markup=False)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from tutela.catalog.evidence import list_evidence
 from tutela.cli.options import JsonOpt, WorkspaceOpt, open_workspace
 from tutela.cli.render import emit_json, table
 
@@ -23,6 +22,8 @@ def list_(
     json_out: JsonOpt = False,
 ) -> None:
     """List evidence, newest first."""
+    from tutela.catalog.evidence import list_evidence
+
     with open_workspace(workspace) as ws:
         found = list_evidence(ws, asset_id=asset, kind=kind, producer=producer, limit=limit)
     if json_out:
@@ -38,7 +39,7 @@ def list_(
                 e.kind.value,
                 e.producer,
                 (e.version_digest or "")[:19],
-                ", ".join(f"{k}={v}" for k, v in e.summary.items()),
+                " ".join(f"{k}={v}" for k, v in e.summary.items() if v is not None),
             )
             for e in found
         ],

@@ -9,7 +9,6 @@ import typer
 
 from tutela.cli.options import JsonOpt
 from tutela.cli.render import emit_json, out_console
-from tutela.digest import dir_digest, file_digest
 
 
 def hash_(
@@ -17,6 +16,8 @@ def hash_(
     json_out: JsonOpt = False,
 ) -> None:
     """Print the sha256 content digest of files and directories (canonical manifest)."""
+    from tutela.digest import dir_digest, file_digest
+
     results = []
     for path in paths:
         if path.is_dir() and not path.is_symlink():
@@ -37,4 +38,4 @@ def hash_(
         return
     console = out_console()
     for r in results:
-        console.print(f"{r['digest']}  {r['path']}", highlight=False)
+        console.print(f"{r['digest']}  {r['path']}", highlight=False, markup=False)

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from tutela.cli.options import JsonOpt
 from tutela.cli.render import emit_json, out_console
-from tutela.workspace import Workspace
 
 
 def init(
@@ -28,6 +28,8 @@ def init(
     json_out: JsonOpt = False,
 ) -> None:
     """Create a workspace: config, database (migrated), signing key and first ledger entry."""
+    from tutela.workspace import Workspace
+
     with Workspace.init(directory, database_url=db) as ws:
         info = {
             "workspace": str(ws.layout.dir),
@@ -40,7 +42,7 @@ def init(
         emit_json(info)
         return
     console = out_console()
-    console.print(f"[green]Initialised[/green] Tutela workspace in {info['workspace']}")
-    console.print(f"  database  {info['database']}")
+    console.print(f"[green]Initialised[/green] Tutela workspace in {escape(info['workspace'])}")
+    console.print(f"  database  {escape(info['database'])}")
     console.print(f"  key       {info['key_id']}")
-    console.print(f"  verify bundles offline with {info['public_key']}")
+    console.print(f"  verify bundles offline with {escape(info['public_key'])}")

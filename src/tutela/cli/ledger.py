@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from tutela.cli.options import JsonOpt, WorkspaceOpt, open_workspace
 from tutela.cli.render import emit_json, err_console, out_console, table
 from tutela.errors import ExitCode, UsageError
-from tutela.ledger.bundle import PROOF_TYPE, check_proof, read_document_type, verify_bundle
-from tutela.ledger.keys import PublicKey
-from tutela.ledger.log import iter_entries, ledger_size
-from tutela.ledger.verify import VerifyReport
+
+if TYPE_CHECKING:
+    from tutela.ledger.verify import VerifyReport
 
 app = typer.Typer(help="The tamper-evident ledger: verify, export, prove.")
 
@@ -23,13 +23,13 @@ def _finish(report: VerifyReport, json_out: bool, what: str) -> None:
     if json_out:
         emit_json({"subject": what, **report.to_dict()})
     elif report.ok:
-        out_console().print(f"[green]OK[/green] {what}: {report.summary()}")
+        out_console().print(f"[green]OK[/green] {escape(what)}: {escape(report.summary())}")
     else:
         console = err_console()
-        console.print(f"[red]FAILED[/red] {what}: {report.summary()}")
+        console.print(f"[red]FAILED[/red] {escape(what)}: {escape(report.summary())}")
         for problem in report.problems[:20]:
             where = f"entry {problem.seq}: " if problem.seq is not None else ""
-            console.print(f"  - {problem.kind}: {where}{problem.message}")
+            console.print(f"  - {problem.kind}: {where}{escape(problem.message)}")
     if not report.ok:
         raise typer.Exit(ExitCode.FINDINGS)
 
@@ -50,6 +50,9 @@ def verify(
 
     Exit 0 when intact, 1 when anything was altered (naming the first bad entry).
     """
+    from tutela.ledger.bundle import PROOF_TYPE, check_proof, read_document_type, verify_bundle
+    from tutela.ledger.keys import PublicKey
+
     if bundle is not None:
         if key is None:
             raise UsageError("--bundle needs --key PUBKEY (the exporting workspace's signing.pub)")
@@ -80,7 +83,9 @@ def export(
     if json_out:
         emit_json({"bundle": str(file), "entries": count, "public_key": str(public)})
     else:
-        out_console().print(f"Exported {count} entries to {file}; verify with --key {public}")
+        out_console().print(
+            f"Exported {count} entries to {file}; verify with --key {public}", markup=False
+        )
 
 
 @app.command("prove")
@@ -121,6 +126,8 @@ def log(
     json_out: JsonOpt = False,
 ) -> None:
     """Show the most recent ledger entries."""
+    from tutela.ledger.log import iter_entries, ledger_size
+
     with open_workspace(workspace) as ws, ws.reader() as session:
         size = ledger_size(session)
         entries = [e.data() for e in iter_entries(session, start=max(1, size - limit + 1))]

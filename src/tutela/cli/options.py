@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tutela.workspace import Workspace
+if TYPE_CHECKING:
+    from tutela.workspace import Workspace
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 WorkspaceOpt = Annotated[
@@ -23,4 +24,6 @@ WorkspaceOpt = Annotated[
 
 
 def open_workspace(start: Path | None) -> Workspace:
+    from tutela.workspace import Workspace
+
     return Workspace.open(start)

@@ -8,15 +8,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["emit_json", "err_console", "out_console", "short_digests", "table"]
 
 
 def out_console() -> Console:
-    return Console(soft_wrap=True)
+    # Piped output is read by people too (CI logs): don't squeeze it to 80 columns.
+    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
 def err_console() -> Console:
@@ -24,7 +25,7 @@ def err_console() -> Console:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # pydantic models, without importing pydantic
         return value.model_dump(mode="json")
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
@@ -51,5 +52,6 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else short_digests(str(cell)) for cell in row))
+        # Cells hold user data (file names, asset ids): never interpret them as markup.
+        grid.add_row(*(Text("" if cell is None else short_digests(str(cell))) for cell in row))
     out_console().print(grid)
