@@ -22,8 +22,8 @@ demo: install
 	bash scripts/demo.sh
 
 lint: dev
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts fuzz
+	$(BIN)/ruff format --check src tests bench scripts fuzz
 
 typecheck: dev
 	$(BIN)/mypy --strict src

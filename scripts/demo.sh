@@ -29,17 +29,30 @@ step "3. Register assets and their versions (each change is a ledger entry)"
 "$TUTELA" asset list
 "$TUTELA" asset show model:fraud-scorer
 
-step "4. The tamper-evident ledger"
+step "4. Scan every model file statically (nothing is loaded); one checkpoint is poisoned"
+set +e
+"$TUTELA" scan models --workers 0
+code=$?
+set -e
+echo "(exit code $code: 1 means a finding at or above --fail-on high)"
+[ "$code" -eq 1 ] || { echo "the poisoned checkpoint was not caught: this is a bug" >&2; exit 1; }
+[ ! -e PWNED ] || { echo "a payload ran: this is a bug" >&2; exit 1; }
+echo "The payload never ran: no PWNED file exists."
+"$TUTELA" evidence list --kind scan
+"$TUTELA" scan models --format sarif --output scan.sarif --no-record --workers 0 || true
+echo "SARIF for GitHub code scanning written to scan.sarif"
+
+step "5. The tamper-evident ledger"
 "$TUTELA" ledger log --limit 10
 "$TUTELA" ledger verify
 
-step "5. Export a bundle and verify it offline, with only the public key"
+step "6. Export a bundle and verify it offline, with only the public key"
 "$TUTELA" ledger export ledger-bundle.jsonl
 "$TUTELA" ledger verify --bundle ledger-bundle.jsonl --key .tutela/keys/signing.pub
 "$TUTELA" ledger prove 3 --output proof-3.json
 "$TUTELA" ledger verify --bundle proof-3.json --key .tutela/keys/signing.pub
 
-step "6. Tamper with a copy of the database: verification names the first bad entry"
+step "7. Tamper with a copy of the database: verification names the first bad entry"
 rm -rf ../demo-tampered && cp -r "$DEMO" ../demo-tampered
 "$PY" - ../demo-tampered/.tutela/tutela.db <<'PYEOF'
 import sqlite3, sys

@@ -46,6 +46,32 @@ def main(root: Path) -> None:
         json.dumps({"architectures": ["TinySentiment"], "num_labels": 2}), encoding="utf-8"
     )
 
+    poisoned_checkpoint(root / "models" / "resnet-finetune.pt", root / "PWNED")
+
+
+def poisoned_checkpoint(path: Path, marker: Path) -> None:
+    """A PyTorch-style zip checkpoint whose data.pkl runs a shell command when loaded.
+
+    Written by hand, never with torch: the pickle calls posix.system via REDUCE before
+    returning an ordinary state dict. The command only creates a marker file, and the
+    demo shows that scanning it never does.
+    """
+    import zipfile
+
+    command = f"touch {marker}".encode()
+    payload = (
+        b"\x80\x02}q\x00X\x06\x00\x00\x00_extraq\x01cposix\nsystem\nq\x02"
+        + b"X"
+        + len(command).to_bytes(4, "little")
+        + command
+        + b"q\x03\x85q\x04Rq\x05sX\x09\x00\x00\x00fc.weightq\x06K\x01s."
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("resnet-finetune/data.pkl", payload)
+        archive.writestr("resnet-finetune/byteorder", "little")
+        archive.writestr("resnet-finetune/data/0", bytes(64))
+        archive.writestr("resnet-finetune/version", "3\n")
+
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]))

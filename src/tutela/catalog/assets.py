@@ -19,7 +19,9 @@ from tutela.workspace import Transaction, Workspace
 
 __all__ = [
     "add_asset",
+    "add_asset_in",
     "add_version",
+    "ensure_asset_in",
     "ensure_version",
     "get_asset",
     "list_assets",
@@ -84,6 +86,57 @@ def _version_out(version: Version) -> VersionOut:
     )
 
 
+def add_asset_in(
+    tx: Transaction,
+    asset_id: str,
+    *,
+    name: str | None = None,
+    owner: str | None = None,
+    risk_tier: RiskTier | str = RiskTier.UNASSESSED,
+    description: str | None = None,
+    tags: Iterable[str] = (),
+) -> AssetOut:
+    """Register a new asset inside an open transaction; an existing id is an error."""
+    kind, default_name = parse_asset_id(asset_id)
+    try:
+        tier = RiskTier(risk_tier)
+    except ValueError:
+        raise InputError(
+            "unknown risk tier",
+            found=str(risk_tier),
+            expected=", ".join(t.value for t in RiskTier),
+        ) from None
+    if tx.session.get(Asset, asset_id) is not None:
+        raise UsageError("the asset already exists", subject=asset_id)
+    now = _now()
+    asset = Asset(
+        id=asset_id,
+        kind=kind,
+        name=name or default_name,
+        owner=owner,
+        risk_tier=tier,
+        description=description,
+        tags=_tags(tags),
+        created_at=now,
+        updated_at=now,
+    )
+    tx.session.add(asset)
+    tx.session.flush()
+    out = _asset_out(asset)
+    tx.record("asset.add", asset_id, out.model_dump(mode="json"))
+    return out
+
+
+def ensure_asset_in(
+    tx: Transaction, asset_id: str, *, description: str | None = None, tags: Iterable[str] = ()
+) -> AssetOut:
+    """The asset, registered first (unassessed, no owner) when a producer meets it new."""
+    existing = tx.session.get(Asset, asset_id)
+    if existing is not None:
+        return _asset_out(existing)
+    return add_asset_in(tx, asset_id, description=description, tags=tags)
+
+
 def add_asset(
     ws: Workspace,
     asset_id: str,
@@ -96,35 +149,16 @@ def add_asset(
     actor: str | None = None,
 ) -> AssetOut:
     """Register a new asset. An existing id is an error: assets are never overwritten."""
-    kind, default_name = parse_asset_id(asset_id)
-    try:
-        tier = RiskTier(risk_tier)
-    except ValueError:
-        raise InputError(
-            "unknown risk tier",
-            found=str(risk_tier),
-            expected=", ".join(t.value for t in RiskTier),
-        ) from None
     with ws.transaction(actor) as tx:
-        if tx.session.get(Asset, asset_id) is not None:
-            raise UsageError("the asset already exists", subject=asset_id)
-        now = _now()
-        asset = Asset(
-            id=asset_id,
-            kind=kind,
-            name=name or default_name,
+        return add_asset_in(
+            tx,
+            asset_id,
+            name=name,
             owner=owner,
-            risk_tier=tier,
+            risk_tier=risk_tier,
             description=description,
-            tags=_tags(tags),
-            created_at=now,
-            updated_at=now,
+            tags=tags,
         )
-        tx.session.add(asset)
-        tx.session.flush()
-        out = _asset_out(asset)
-        tx.record("asset.add", asset_id, out.model_dump(mode="json"))
-    return out
 
 
 def list_assets(

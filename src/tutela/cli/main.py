@@ -12,8 +12,9 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from tutela.cli import asset, evidence, ledger
+from tutela.cli import asset, evidence, ledger, scan
 from tutela.cli.hash_cmd import hash_
 from tutela.cli.init_cmd import init
 from tutela.cli.render import emit_json, err_console
@@ -57,6 +58,9 @@ def _build() -> typer.Typer:
     root.add_typer(asset.app, name="asset")
     root.add_typer(evidence.app, name="evidence")
     root.add_typer(ledger.app, name="ledger")
+    root.command("scan")(scan.scan)
+    root.add_typer(scan.suppression_app, name="suppression")
+    root.command("rules")(scan.rules)
     return root
 
 
@@ -66,7 +70,7 @@ app = _build()
 def _report(error: TutelaError, as_json: bool) -> None:
     if as_json:
         emit_json(error.to_dict())
-    err_console().print(f"[red]error:[/red] {error.diagnostics()}", highlight=False)
+    err_console().print(f"[red]error:[/red] {escape(error.diagnostics())}", highlight=False)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "RiskTier",
     "Run",
     "RunStatus",
+    "Suppression",
     "Version",
 ]
 
@@ -222,3 +223,21 @@ class Checkpoint(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)  # canonical JSON that was signed
     signature: Mapped[bytes] = mapped_column(LargeBinary)
     key_id: Mapped[str] = mapped_column(String(80))
+
+
+class Suppression(Base):
+    """A decision to accept one finding (by its fingerprint) until an expiry date.
+
+    Kept apart from the findings so that it survives every rescan; lapses by itself.
+    """
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(80), index=True)
+    producer: Mapped[str] = mapped_column(String(255))  # whose findings: "scan"
+    justification: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
