@@ -331,6 +331,68 @@ ALLOW_EXACT: dict[str, str] = {
     # gradient boosting libraries: booster objects restore from their own model bytes
     "xgboost.core.Booster": "xgboost booster (state is the model buffer)",
     "lightgbm.basic.Booster": "lightgbm booster (state is the model string)",
+    # scipy.sparse classes have lower-case names, so the class pattern cannot match them
+    **{
+        f"scipy.sparse.{mod}.{kind}_{shape}": "sparse matrix/array class"
+        for mod, kind in [
+            ("_csr", "csr"),
+            ("_csc", "csc"),
+            ("_coo", "coo"),
+            ("_bsr", "bsr"),
+            ("_dia", "dia"),
+            ("_dok", "dok"),
+            ("_lil", "lil"),
+            ("csr", "csr"),
+            ("csc", "csc"),
+            ("coo", "coo"),
+            ("bsr", "bsr"),
+            ("dia", "dia"),
+            ("dok", "dok"),
+            ("lil", "lil"),
+        ]
+        for shape in ("matrix", "array")
+    },
+    "scipy.interpolate._bsplines.BSpline": "spline knots and coefficients",
+    "scipy._lib.array_api_compat.numpy._aliases.asarray": "numpy.asarray alias",
+    # pandas singletons and Cython unpickle helpers (each rebuilds its own type only)
+    "pandas.NA": "missing-value singleton",
+    "pandas._libs.missing.NA": "missing-value singleton",
+    "pandas._libs.interval.__pyx_unpickle_IntervalMixin": "Cython unpickle helper",
+    # regular expressions pickle as re._compile(pattern, flags)
+    "re._compile": "compiles a regular expression (no code runs)",
+    # functions stored as estimator hyper-parameters: imported, and safe if called on data
+    **{
+        f"numpy.{n}": "numpy reduction used as a hyper-parameter (e.g. pooling_func)"
+        for n in [
+            "mean",
+            "median",
+            "average",
+            "sum",
+            "max",
+            "min",
+            "amax",
+            "amin",
+            "std",
+            "var",
+            "nanmean",
+            "nanmedian",
+            "nanmax",
+            "nanmin",
+            "nansum",
+        ]
+    },
+    **{
+        f"sklearn.feature_selection._univariate_selection.{n}": "univariate score function"
+        for n in ["f_classif", "f_regression", "r_regression", "chi2", "f_oneway"]
+    },
+    **{
+        f"sklearn.feature_selection._mutual_info.{n}": "mutual information score function"
+        for n in ["mutual_info_classif", "mutual_info_regression"]
+    },
+    **{
+        f"sklearn.cluster._kmeans.{n}": "k-means algorithm implementation"
+        for n in ["_kmeans_single_lloyd", "_kmeans_single_elkan"]
+    },
     # scikit-learn helpers that appear inside fitted estimators
     "sklearn.tree._tree.Tree": "decision tree arrays",
     "sklearn.utils._bunch.Bunch": "dict with attribute access",
