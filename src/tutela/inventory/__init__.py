@@ -1,0 +1,1 @@
+"""Discovery: an offline inventory of models, datasets, frameworks and AI services."""
