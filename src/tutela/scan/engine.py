@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tutela.errors import TutelaError
-from tutela.scan.detect import PICKLE_FORMATS, detect
+from tutela.filetype.detect import PICKLE_FORMATS, detect
 from tutela.scan.formats.interface import (
     HEAD_BYTES,
     FormatScanner,

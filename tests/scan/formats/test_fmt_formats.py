@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scan_corpus import Payload, is_benign, pickle_caught, rules, scan
 
-from tutela.scan.formats.protobuf_wire import field_bytes, field_varint
+from tutela.filetype.protobuf_wire import field_bytes, field_varint
 from tutela.scan.interface import Severity, Verdict
 
 # -- numpy ------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tutela.filetype.protobuf_wire import field_bytes, field_varint
 from tutela.scan.engine import scan_path
-from tutela.scan.formats.protobuf_wire import field_bytes, field_varint
 from tutela.scan.interface import FileReport, Limits, Verdict
 
 _LIMITS = Limits(max_seconds=10.0)

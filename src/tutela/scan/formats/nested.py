@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from contextlib import suppress
 
-from tutela.scan.detect import detect
+from tutela.filetype.detect import detect
 from tutela.scan.formats.interface import HEAD_BYTES, LimitHit, ScanContext, Subject
 from tutela.scan.formats.numpy import scan_npy_stream
 from tutela.scan.formats.streams import Readable, read_exact, spool

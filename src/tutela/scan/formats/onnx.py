@@ -15,8 +15,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import ClassVar
 
+from tutela.filetype.protobuf_wire import LEN, Field, WireError, iter_fields
 from tutela.scan.formats.interface import FormatScanner, RuleInfo, ScanContext, Subject
-from tutela.scan.formats.protobuf_wire import LEN, Field, WireError, iter_fields
 from tutela.scan.interface import Severity
 
 __all__ = ["STANDARD_DOMAINS", "OnnxScanner"]

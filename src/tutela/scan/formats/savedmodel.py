@@ -14,8 +14,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import ClassVar
 
+from tutela.filetype.protobuf_wire import LEN, WireError, iter_fields
 from tutela.scan.formats.interface import FormatScanner, RuleInfo, ScanContext, Subject
-from tutela.scan.formats.protobuf_wire import LEN, WireError, iter_fields
 from tutela.scan.interface import Severity
 
 __all__ = ["DANGEROUS_OPS", "SavedModelScanner"]

@@ -14,7 +14,7 @@ import zlib
 from collections import Counter
 from typing import ClassVar
 
-from tutela.scan.detect import classify_zip
+from tutela.filetype.detect import classify_zip
 from tutela.scan.formats import keras as keras_rules
 from tutela.scan.formats.interface import FormatScanner, LimitHit, RuleInfo, ScanContext, Subject
 from tutela.scan.formats.nested import scan_stream

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tutela.scan.interface import ScanError
+from tutela.errors import InputError
 
 __all__ = [
     "I32",
@@ -31,7 +31,7 @@ __all__ = [
 VARINT, I64, LEN, SGROUP, EGROUP, I32 = 0, 1, 2, 3, 4, 5
 
 
-class WireError(ScanError):
+class WireError(InputError):
     """The bytes are not a well-formed protobuf message."""
 
     code = "scan.protobuf"

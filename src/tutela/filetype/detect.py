@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tutela.scan.formats.protobuf_wire import LEN, WireError, iter_fields
+from tutela.filetype.protobuf_wire import LEN, WireError, iter_fields
 
 __all__ = ["PICKLE_FORMATS", "Detection", "classify_zip", "detect", "looks_like_pickle"]
 
