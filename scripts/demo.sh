@@ -42,17 +42,23 @@ echo "The payload never ran: no PWNED file exists."
 "$TUTELA" scan models --format sarif --output scan.sarif --no-record --workers 0 || true
 echo "SARIF for GitHub code scanning written to scan.sarif"
 
-step "5. The tamper-evident ledger"
+step "5. Discover every model, dataset, framework and AI service (offline)"
+"$TUTELA" discover .
+"$TUTELA" discover . --format cyclonedx -o ai-bom.cdx.json --no-record
+echo "CycloneDX 1.6 AI-BOM written to ai-bom.cdx.json"
+"$TUTELA" asset list --kind service
+
+step "6. The tamper-evident ledger"
 "$TUTELA" ledger log --limit 10
 "$TUTELA" ledger verify
 
-step "6. Export a bundle and verify it offline, with only the public key"
+step "7. Export a bundle and verify it offline, with only the public key"
 "$TUTELA" ledger export ledger-bundle.jsonl
 "$TUTELA" ledger verify --bundle ledger-bundle.jsonl --key .tutela/keys/signing.pub
 "$TUTELA" ledger prove 3 --output proof-3.json
 "$TUTELA" ledger verify --bundle proof-3.json --key .tutela/keys/signing.pub
 
-step "7. Tamper with a copy of the database: verification names the first bad entry"
+step "8. Tamper with a copy of the database: verification names the first bad entry"
 rm -rf ../demo-tampered && cp -r "$DEMO" ../demo-tampered
 "$PY" - ../demo-tampered/.tutela/tutela.db <<'PYEOF'
 import sqlite3, sys

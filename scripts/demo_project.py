@@ -47,6 +47,24 @@ def main(root: Path) -> None:
     )
 
     poisoned_checkpoint(root / "models" / "resnet-finetune.pt", root / "PWNED")
+    (root / "app").mkdir(exist_ok=True)
+    (root / "app" / "settings.py").write_text(
+        'LLM_MODEL = "gpt-4o-mini"\nLLM_BASE_URL = "https://llm-gateway.example.com/v1"\n',
+        encoding="utf-8",
+    )
+    (root / "app" / "assistant.py").write_text(
+        "from openai import OpenAI\n"
+        "from sklearn.linear_model import LogisticRegression\n\n"
+        "from app.settings import LLM_BASE_URL, LLM_MODEL\n\n"
+        "client = OpenAI(base_url=LLM_BASE_URL)\n\n\n"
+        "def explain(decision: str) -> str:\n"
+        "    reply = client.chat.completions.create(\n"
+        '        model=LLM_MODEL, messages=[{"role": "user", "content": decision}]\n'
+        "    )\n"
+        "    return reply.choices[0].message.content\n",
+        encoding="utf-8",
+    )
+    (root / "requirements.txt").write_text("scikit-learn==1.5.2\nnumpy>=1.26\n", encoding="utf-8")
 
 
 def poisoned_checkpoint(path: Path, marker: Path) -> None:
