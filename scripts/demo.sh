@@ -19,15 +19,19 @@ step "1. Create a workspace (.tutela/: config, SQLite in WAL mode, Ed25519 key)"
 step "2. Name each artifact by its content digest"
 "$TUTELA" hash data/transactions.csv models/fraud-scorer.pkl models/sentiment
 
-step "3. Register assets and their versions (each change is a ledger entry)"
-"$TUTELA" asset add dataset:transactions --owner data-eng --tag pii
-"$TUTELA" asset add model:fraud-scorer --owner risk-ml --risk-tier high --description "Card fraud scoring"
+step "3. Record the training pipeline: preprocessing, then training (tutela.run)"
+"$PY" ../scripts/demo_train.py .
+"$TUTELA" lineage runs
+"$TUTELA" lineage show model:fraud-scorer
+"$TUTELA" lineage show model:fraud-scorer --format mermaid
+"$TUTELA" lineage impact dataset:transactions
+"$TUTELA" lineage verify model:fraud-scorer
+
+step "3b. Register assets and their versions by hand (each change is a ledger entry)"
 "$TUTELA" asset add model:sentiment --owner support-ml --risk-tier limited
-"$TUTELA" asset version dataset:transactions data/transactions.csv
-"$TUTELA" asset version model:fraud-scorer models/fraud-scorer.pkl
 "$TUTELA" asset version model:sentiment models/sentiment
 "$TUTELA" asset list
-"$TUTELA" asset show model:fraud-scorer
+"$TUTELA" asset show model:sentiment
 
 step "4. Scan every model file statically (nothing is loaded); one checkpoint is poisoned"
 set +e
@@ -64,7 +68,7 @@ rm -rf ../demo-tampered && cp -r "$DEMO" ../demo-tampered
 import sqlite3, sys
 con = sqlite3.connect(sys.argv[1])
 body = con.execute("SELECT body FROM ledger_entries WHERE seq = 3").fetchone()[0]
-con.execute("UPDATE ledger_entries SET body = ? WHERE seq = 3", (body.replace(b"risk-ml", b"nobody!"),))
+con.execute("UPDATE ledger_entries SET body = ? WHERE seq = 3", (body.replace(b'"actor":"', b'"actor":"mallory-'),))
 con.commit()
 PYEOF
 if "$TUTELA" ledger verify -w ../demo-tampered; then

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "TutelaError",
     "Workspace",
+    "autolog",
+    "disable_autolog",
     "file_digest",
     "init_workspace",
     "open_workspace",
     "path_digest",
+    "run",
     "table_digest",
 ]
 
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 
     from tutela.digest import file_digest, path_digest, table_digest
     from tutela.errors import TutelaError
+    from tutela.lineage.autolog import autolog, disable_autolog
+    from tutela.lineage.sdk import run
     from tutela.workspace import Workspace
 
 _LAZY = {
@@ -36,6 +41,9 @@ _LAZY = {
     "file_digest": "tutela.digest",
     "path_digest": "tutela.digest",
     "table_digest": "tutela.digest",
+    "run": "tutela.lineage.sdk",
+    "autolog": "tutela.lineage.autolog",
+    "disable_autolog": "tutela.lineage.autolog",
 }
 
 
