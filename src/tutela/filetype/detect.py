@@ -203,17 +203,20 @@ def _detect_protobuf(head: bytes, size: int) -> Detection | None:
     return None
 
 
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
 def _is_text(head: bytes) -> bool:
     if b"\x00" in head:
         return False
     try:
-        text = head.decode("utf-8")
+        head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # only a multibyte character cut at the end is fine
             return False
-        text = head[: exc.start].decode("utf-8")
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
-    return controls == 0
+    # Control bytes never occur inside UTF-8 multi-byte sequences, so searching the raw
+    # bytes (in C) is the same test as searching the decoded text.
+    return _CONTROL.search(head) is None
 
 
 def classify_zip(names: Iterable[str]) -> str:
