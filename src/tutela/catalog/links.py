@@ -3,7 +3,8 @@
 A link reads ``src KIND dst``: ``model@v trained_on dataset@v``. For every kind except
 ``deployed_as`` the source depends on the destination; ``model@v deployed_as
 deployment@v`` reads the other way (the deployment depends on the model).
-:func:`upstream_of` and :func:`downstream_of` hide that difference from callers.
+:func:`linked_versions` (and its shorthands :func:`upstream_of`, :func:`downstream_of`)
+hides that difference from callers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -21,12 +23,16 @@ from tutela.store.models import Link, LinkKind, Run, Version
 from tutela.workspace import Transaction
 
 __all__ = [
+    "LinkDirection",
     "add_link_in",
     "depends_on_source",
     "downstream_of",
     "link_out",
+    "linked_versions",
     "upstream_of",
 ]
+
+LinkDirection = Literal["upstream", "downstream"]
 
 
 def depends_on_source(kind: LinkKind) -> bool:
@@ -107,37 +113,40 @@ def add_link_in(
     return out
 
 
-def upstream_of(session: Session, version_ids: Iterable[str]) -> list[tuple[Link, str]]:
-    """Links by which the given versions depend on others, with the other version's id."""
+def linked_versions(
+    session: Session, version_ids: Iterable[str], direction: LinkDirection
+) -> list[tuple[Link, str]]:
+    """Links by which the given versions depend on others (``upstream``) or others depend on
+    them (``downstream``), each with the other version's id."""
     ids = list(set(version_ids))
     if not ids:
         return []
+    upstream = direction == "upstream"
+    # An ordinary link's dependent is its source; deployed_as flips the ends.
+    near, far = (
+        (Link.src_version_id, Link.dst_version_id)
+        if upstream
+        else (Link.dst_version_id, Link.src_version_id)
+    )
     query = select(Link).where(
         or_(
-            and_(Link.src_version_id.in_(ids), Link.kind != LinkKind.DEPLOYED_AS),
-            and_(Link.dst_version_id.in_(ids), Link.kind == LinkKind.DEPLOYED_AS),
+            and_(near.in_(ids), Link.kind != LinkKind.DEPLOYED_AS),
+            and_(far.in_(ids), Link.kind == LinkKind.DEPLOYED_AS),
         )
     )
     out: list[tuple[Link, str]] = []
     for link in session.execute(query).scalars():
-        other = link.src_version_id if depends_on_source(link.kind) else link.dst_version_id
+        to_destination = upstream != depends_on_source(link.kind)
+        other = link.dst_version_id if to_destination else link.src_version_id
         out.append((link, other))
     return out
+
+
+def upstream_of(session: Session, version_ids: Iterable[str]) -> list[tuple[Link, str]]:
+    """Links by which the given versions depend on others, with the other version's id."""
+    return linked_versions(session, version_ids, "upstream")
 
 
 def downstream_of(session: Session, version_ids: Iterable[str]) -> list[tuple[Link, str]]:
     """Links by which others depend on the given versions, with the other version's id."""
-    ids = list(set(version_ids))
-    if not ids:
-        return []
-    query = select(Link).where(
-        or_(
-            and_(Link.dst_version_id.in_(ids), Link.kind != LinkKind.DEPLOYED_AS),
-            and_(Link.src_version_id.in_(ids), Link.kind == LinkKind.DEPLOYED_AS),
-        )
-    )
-    out: list[tuple[Link, str]] = []
-    for link in session.execute(query).scalars():
-        other = link.dst_version_id if depends_on_source(link.kind) else link.src_version_id
-        out.append((link, other))
-    return out
+    return linked_versions(session, version_ids, "downstream")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,7 +15,7 @@ from tutela.cli.options import JsonOpt, WorkspaceOpt, open_workspace
 from tutela.cli.render import emit_json, out_console, short_digests, table
 
 if TYPE_CHECKING:
-    from tutela.lineage.graph import LineageGraph, Node
+    from tutela.lineage.graph import Direction, LineageGraph, Node
 
 app = typer.Typer(help="Lineage: runs, what data made a model, what a dataset taints.")
 
@@ -88,36 +89,44 @@ def _render(graph: LineageGraph, fmt: Format, json_out: bool) -> None:
         _tree(graph)
 
 
-@app.command("show")
-def show(
-    ref: Annotated[str, typer.Argument(help="ASSET or ASSET@DIGEST (default: latest version)")],
-    fmt: FormatOpt = Format.TREE,
-    depth: DepthOpt = None,
-    workspace: WorkspaceOpt = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Show where a version came from, down to raw sources: digests, runs, who, when."""
-    from tutela.lineage.graph import upstream
+def _graph_command(direction: Direction, ref_help: str, summary: str) -> Callable[..., None]:
+    """One command body for `show` (upstream) and `impact` (downstream)."""
 
-    with open_workspace(workspace) as ws:
-        graph = upstream(ws, ref, max_depth=depth)
-    _render(graph, fmt, json_out)
+    def command(
+        ref: str,
+        fmt: FormatOpt = Format.TREE,
+        depth: DepthOpt = None,
+        workspace: WorkspaceOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        from tutela.lineage.graph import downstream, upstream
+
+        walk = upstream if direction == "upstream" else downstream
+        with open_workspace(workspace) as ws:
+            graph = walk(ws, ref, max_depth=depth)
+        _render(graph, fmt, json_out)
+
+    # Typer reads argument help from the annotation; a string annotation cannot name a
+    # closure variable, so the argument's annotation is set as an object.
+    command.__annotations__["ref"] = Annotated[str, typer.Argument(help=ref_help)]
+    command.__doc__ = summary
+    return command
 
 
-@app.command("impact")
-def impact(
-    ref: Annotated[str, typer.Argument(help="ASSET (every version) or ASSET@DIGEST")],
-    fmt: FormatOpt = Format.TREE,
-    depth: DepthOpt = None,
-    workspace: WorkspaceOpt = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Show everything built from an asset: the models and deployments it would taint."""
-    from tutela.lineage.graph import downstream
-
-    with open_workspace(workspace) as ws:
-        graph = downstream(ws, ref, max_depth=depth)
-    _render(graph, fmt, json_out)
+show = app.command("show")(
+    _graph_command(
+        "upstream",
+        "ASSET or ASSET@DIGEST (default: latest version)",
+        "Show where a version came from, down to raw sources: digests, runs, who, when.",
+    )
+)
+impact = app.command("impact")(
+    _graph_command(
+        "downstream",
+        "ASSET (every version) or ASSET@DIGEST",
+        "Show everything built from an asset: the models and deployments it would taint.",
+    )
+)
 
 
 @app.command("verify")
