@@ -34,11 +34,10 @@ from tutela.inventory.interface import (
 )
 from tutela.inventory.manifests import (
     Requirement,
-    guarded,
     name_from_archive,
     package_findings,
     parse_requirement,
-    read_manifest_text,
+    parse_text,
     redact_url,
 )
 
@@ -285,12 +284,9 @@ class DockerfileDetector:
         )
 
     def detect(self, file: FileInput) -> tuple[list[Finding], list[Problem]]:
-        return guarded(file, self._detect)
+        return parse_text(file, "Dockerfile", self._parse)
 
-    def _detect(self, file: FileInput) -> tuple[list[Finding], list[Problem]]:
-        text, problems = read_manifest_text(file, "Dockerfile")
-        if text is None:
-            return [], problems
+    def _parse(self, file: FileInput, text: str) -> tuple[list[Finding], list[Problem]]:
         state = _State(file.rel, self.id)
         for item in _instructions(text):
             if isinstance(item, Problem):

@@ -27,7 +27,7 @@ from tutela.inventory.interface import (
     Location,
     Problem,
 )
-from tutela.inventory.manifests import guarded, read_manifest_text, redact_url
+from tutela.inventory.manifests import parse_text, redact_url
 
 __all__ = ["McpDetector", "redact_args", "server_identity", "strip_json_comments"]
 
@@ -271,12 +271,9 @@ class McpDetector:
         return parent in _SETTINGS_DIRS and lower == "settings.json"
 
     def detect(self, file: FileInput) -> tuple[list[Finding], list[Problem]]:
-        return guarded(file, self._detect)
+        return parse_text(file, "MCP configuration", self._parse)
 
-    def _detect(self, file: FileInput) -> tuple[list[Finding], list[Problem]]:
-        text, problems = read_manifest_text(file, "MCP configuration")
-        if text is None:
-            return [], problems
+    def _parse(self, file: FileInput, text: str) -> tuple[list[Finding], list[Problem]]:
         try:
             doc = json.loads(strip_json_comments(text))
         except json.JSONDecodeError as exc:
@@ -287,6 +284,7 @@ class McpDetector:
             return [], [Problem(file.rel, "not an MCP configuration: expected a JSON object")]
         lines = text.splitlines()
         findings: list[Finding] = []
+        problems: list[Problem] = []
         for where, servers in _server_tables(doc, file.name.lower()):
             if not isinstance(servers, dict):
                 problems.append(Problem(file.rel, f"'{where}' is not an object"))

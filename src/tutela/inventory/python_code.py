@@ -45,6 +45,38 @@ from tutela.inventory.interface import (
     Location,
     Problem,
 )
+from tutela.inventory.python_tables import (
+    AGENTS_NAMES,
+    API_TABLES,
+    BOTO_CLIENTS,
+    BOTO_SERVICES,
+    CONSTRUCTORS,
+    DATASET_BUILDERS,
+    DISTINCT_APIS,
+    FRAMEWORKS,
+    GOOGLE,
+    HF_ID,
+    HF_LIBS,
+    HF_LOADERS,
+    HOST_SUFFIXES,
+    IMPORT_SDK,
+    LANGCHAIN,
+    LC_MODEL,
+    LLAMA_INDEX,
+    LOCAL_PROVIDERS,
+    MODEL_TEXT,
+    MODULE_URL_ATTRS,
+    NAME_HINTS,
+    OPENAI_APIS,
+    OPENAI_URL,
+    PREFIX_PROVIDERS,
+    PUBLIC_HOSTS,
+    ROUTED,
+    SDK_PROVIDER,
+    SECRET_KWS,
+    URL_ENV,
+    Ctor,
+)
 from tutela.inventory.secrets import find_secrets, fingerprint_of, secret_from_literal
 
 __all__ = [
@@ -61,319 +93,6 @@ DETECTOR_ID = "discover.python"
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 _MAX_NODES = 500_000  # bounds analysis time on generated code
 _MAX_DEPTH = 40  # expression depth followed when resolving a value
-
-
-# --------------------------------------------------------------------------- tables
-
-_FRAMEWORKS: dict[str, str] = {
-    "openai": "openai", "anthropic": "anthropic", "vertexai": "google-cloud-aiplatform",
-    "cohere": "cohere", "mistralai": "mistralai", "ollama": "ollama", "litellm": "litellm",
-    "langchain": "langchain", "langgraph": "langgraph", "langsmith": "langsmith",
-    "transformers": "transformers", "sentence_transformers": "sentence-transformers",
-    "vllm": "vllm", "torch": "torch", "torchvision": "torchvision",
-    "torchaudio": "torchaudio", "tensorflow": "tensorflow", "keras": "keras",
-    "tf_keras": "tf-keras", "sklearn": "scikit-learn", "xgboost": "xgboost",
-    "lightgbm": "lightgbm", "catboost": "catboost", "mlflow": "mlflow",
-    "huggingface_hub": "huggingface-hub", "datasets": "datasets",
-    "onnxruntime": "onnxruntime", "onnx": "onnx", "jax": "jax", "flax": "flax",
-    "groq": "groq", "together": "together", "replicate": "replicate", "crewai": "crewai",
-    "autogen": "pyautogen", "haystack": "haystack-ai", "dspy": "dspy",
-    "instructor": "instructor", "guidance": "guidance", "tiktoken": "tiktoken",
-    "peft": "peft", "accelerate": "accelerate", "diffusers": "diffusers", "trl": "trl",
-    "bitsandbytes": "bitsandbytes", "optimum": "optimum", "timm": "timm",
-    "tokenizers": "tokenizers", "safetensors": "safetensors", "spacy": "spacy",
-    "fastai": "fastai", "pytorch_lightning": "pytorch-lightning", "lightning": "lightning",
-    "semantic_kernel": "semantic-kernel", "pydantic_ai": "pydantic-ai",
-    "smolagents": "smolagents", "llama_cpp": "llama-cpp-python", "chromadb": "chromadb",
-    "qdrant_client": "qdrant-client", "pinecone": "pinecone", "weaviate": "weaviate-client",
-    "faiss": "faiss-cpu", "gpt4all": "gpt4all", "ctransformers": "ctransformers",
-    "cv2": "opencv-python", "gensim": "gensim", "deepspeed": "deepspeed", "wandb": "wandb",
-    "evaluate": "evaluate", "outlines": "outlines", "guardrails": "guardrails-ai",
-    "nemoguardrails": "nemoguardrails", "ragas": "ragas", "deepeval": "deepeval",
-    "keras_nlp": "keras-nlp", "keras_hub": "keras-hub", "tensorflow_hub": "tensorflow-hub",
-    "paddle": "paddlepaddle", "xformers": "xformers", "unsloth": "unsloth",
-    "ultralytics": "ultralytics", "anthropic_bedrock": "anthropic-bedrock",
-}  # fmt: skip
-_GOOGLE: dict[str, str] = {
-    "google.genai": "google-genai",
-    "google.generativeai": "google-generativeai",
-    "google.cloud.aiplatform": "google-cloud-aiplatform",
-    "google.ai.generativelanguage": "google-ai-generativelanguage",
-}
-# ``agents`` is a common module name: it is the OpenAI Agents SDK only with its names.
-_AGENTS_NAMES = frozenset(
-    {"Agent", "Runner", "function_tool", "handoff", "ModelSettings", "trace",
-     "OpenAIChatCompletionsModel", "WebSearchTool", "FileSearchTool", "set_default_openai_key"}
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class _Ctor:
-    """A class or function that creates a client of a hosted AI service."""
-
-    provider: str
-    sdk: str  # which API table the client's methods are looked up in
-    model_kws: tuple[str, ...] = ()
-    model_pos: int | None = None
-    url_kws: tuple[str, ...] = ("base_url",)
-    key_pos: int | None = None  # a positional API key (``cohere.Client("…")``)
-
-
-_OPENAI_URL = ("base_url", "api_base", "openai_api_base", "azure_endpoint", "endpoint")
-_CONSTRUCTORS: dict[str, _Ctor] = {
-    "openai.OpenAI": _Ctor("openai", "openai"),
-    "openai.AsyncOpenAI": _Ctor("openai", "openai"),
-    "openai.AzureOpenAI": _Ctor(
-        "azure-openai", "openai", ("azure_deployment",), None, ("azure_endpoint", "base_url")
-    ),
-    "openai.AsyncAzureOpenAI": _Ctor(
-        "azure-openai", "openai", ("azure_deployment",), None, ("azure_endpoint", "base_url")
-    ),
-    "anthropic.Anthropic": _Ctor("anthropic", "anthropic"),
-    "anthropic.AsyncAnthropic": _Ctor("anthropic", "anthropic"),
-    "anthropic.AnthropicBedrock": _Ctor("aws-bedrock", "anthropic"),
-    "anthropic.AsyncAnthropicBedrock": _Ctor("aws-bedrock", "anthropic"),
-    "anthropic.AnthropicVertex": _Ctor("google-vertexai", "anthropic"),
-    "anthropic.AsyncAnthropicVertex": _Ctor("google-vertexai", "anthropic"),
-    "google.genai.Client": _Ctor("google-genai", "google-genai", url_kws=()),
-    "cohere.Client": _Ctor("cohere", "cohere", key_pos=0),
-    "cohere.ClientV2": _Ctor("cohere", "cohere", key_pos=0),
-    "cohere.AsyncClient": _Ctor("cohere", "cohere", key_pos=0),
-    "cohere.AsyncClientV2": _Ctor("cohere", "cohere", key_pos=0),
-    "mistralai.Mistral": _Ctor("mistral", "mistral", url_kws=("server_url",)),
-    "mistralai.client.MistralClient": _Ctor("mistral", "mistral", url_kws=("endpoint",)),
-    "mistralai.async_client.MistralAsyncClient": _Ctor("mistral", "mistral"),
-    "groq.Groq": _Ctor("groq", "openai"),
-    "groq.AsyncGroq": _Ctor("groq", "openai"),
-    "together.Together": _Ctor("together", "openai"),
-    "together.AsyncTogether": _Ctor("together", "openai"),
-    "ollama.Client": _Ctor("ollama", "ollama", url_kws=("host",)),
-    "ollama.AsyncClient": _Ctor("ollama", "ollama", url_kws=("host",)),
-    "huggingface_hub.InferenceClient": _Ctor("hf-inference", "hf-inference", ("model",), 0, ()),
-    "huggingface_hub.AsyncInferenceClient": _Ctor(
-        "hf-inference", "hf-inference", ("model",), 0, ()
-    ),
-    "replicate.Client": _Ctor("replicate", "replicate", url_kws=()),
-    "google.generativeai.GenerativeModel": _Ctor(
-        "google-genai", "none", ("model_name", "model"), 0, ()
-    ),
-    "vertexai.generative_models.GenerativeModel": _Ctor(
-        "google-vertexai", "none", ("model_name", "model"), 0, ()
-    ),
-    "vertexai.preview.generative_models.GenerativeModel": _Ctor(
-        "google-vertexai", "none", ("model_name", "model"), 0, ()
-    ),
-    "google.generativeai.configure": _Ctor("google-genai", "none", url_kws=()),
-    "vertexai.init": _Ctor("google-vertexai", "none", url_kws=("api_endpoint",)),
-    "google.cloud.aiplatform.init": _Ctor("google-vertexai", "none", url_kws=("api_endpoint",)),
-    "vertexai.language_models.TextGenerationModel.from_pretrained": _Ctor(
-        "google-vertexai", "none", ("model_name",), 0, ()
-    ),
-    "vertexai.language_models.TextEmbeddingModel.from_pretrained": _Ctor(
-        "google-vertexai", "none", ("model_name",), 0, ()
-    ),
-}
-_LC_MODEL = ("model", "model_name", "model_id", "deployment_name", "azure_deployment")
-# LangChain integration classes, matched by class name under any ``langchain*`` module.
-_LANGCHAIN: dict[str, str] = {
-    "ChatOpenAI": "openai", "OpenAI": "openai", "OpenAIEmbeddings": "openai",
-    "AzureChatOpenAI": "azure-openai", "AzureOpenAI": "azure-openai",
-    "AzureOpenAIEmbeddings": "azure-openai", "ChatAnthropic": "anthropic",
-    "AnthropicLLM": "anthropic", "ChatBedrock": "aws-bedrock",
-    "ChatBedrockConverse": "aws-bedrock", "BedrockLLM": "aws-bedrock",
-    "BedrockEmbeddings": "aws-bedrock", "Bedrock": "aws-bedrock",
-    "ChatGoogleGenerativeAI": "google-genai", "GoogleGenerativeAI": "google-genai",
-    "GoogleGenerativeAIEmbeddings": "google-genai", "ChatVertexAI": "google-vertexai",
-    "VertexAI": "google-vertexai", "VertexAIEmbeddings": "google-vertexai",
-    "ChatCohere": "cohere", "CohereEmbeddings": "cohere", "ChatMistralAI": "mistral",
-    "MistralAIEmbeddings": "mistral", "ChatGroq": "groq", "ChatOllama": "ollama",
-    "OllamaLLM": "ollama", "Ollama": "ollama", "OllamaEmbeddings": "ollama",
-    "ChatTogether": "together", "HuggingFaceEndpoint": "hf-inference",
-    "ChatHuggingFace": "hf-inference", "HuggingFaceEmbeddings": "hf",
-}  # fmt: skip
-# llama_index.llms.<x> / llama_index.embeddings.<x>: the integration names the provider.
-_LLAMA_INDEX: dict[str, str] = {
-    "openai": "openai", "azure_openai": "azure-openai", "anthropic": "anthropic",
-    "bedrock": "aws-bedrock", "bedrock_converse": "aws-bedrock", "gemini": "google-genai",
-    "google_genai": "google-genai", "vertex": "google-vertexai", "ollama": "ollama",
-    "mistralai": "mistral", "cohere": "cohere", "groq": "groq", "together": "together",
-    "huggingface": "hf", "huggingface_api": "hf-inference", "vllm": "hf",
-}  # fmt: skip
-_LOCAL_PROVIDERS = frozenset({"hf", "path"})  # run in-process: no hosted service
-
-_OPENAI_APIS = (
-    "chat.completions.create", "chat.completions.parse", "chat.completions.stream",
-    "beta.chat.completions.parse", "beta.chat.completions.stream", "responses.create",
-    "responses.parse", "responses.stream", "completions.create", "embeddings.create",
-    "images.generate", "images.edit", "audio.speech.create", "audio.transcriptions.create",
-    "audio.translations.create", "moderations.create", "beta.assistants.create",
-    "fine_tuning.jobs.create", "realtime.connect", "beta.realtime.connect",
-)  # fmt: skip
-_API_TABLES: dict[str, dict[str, tuple[tuple[str, ...], int | None]]] = {
-    "openai": {api: (("model",), None) for api in _OPENAI_APIS},
-    "anthropic": {
-        api: (("model",), None)
-        for api in (
-            "messages.create", "messages.stream", "messages.count_tokens",
-            "beta.messages.create", "beta.messages.stream", "completions.create",
-            "messages.batches.create",
-        )
-    },
-    "google-genai": {
-        api: (("model",), None)
-        for api in (
-            "models.generate_content", "models.generate_content_stream",
-            "models.embed_content", "models.count_tokens", "models.generate_images",
-            "chats.create", "aio.models.generate_content",
-            "aio.models.generate_content_stream", "aio.chats.create", "caches.create",
-            "live.connect", "aio.live.connect",
-        )
-    },
-    "cohere": {
-        api: (("model",), None)
-        for api in ("chat", "chat_stream", "generate", "embed", "rerank", "classify")
-    },
-    "mistral": {
-        api: (("model",), None)
-        for api in (
-            "chat.complete", "chat.stream", "chat.complete_async", "chat.stream_async",
-            "embeddings.create", "fim.complete", "chat", "chat_stream", "embeddings",
-        )
-    },
-    "ollama": {
-        api: (("model",), 0) for api in ("chat", "generate", "embed", "embeddings", "pull")
-    },
-    "bedrock": {
-        api: (("modelId",), None)
-        for api in (
-            "invoke_model", "invoke_model_with_response_stream", "converse",
-            "converse_stream",
-        )
-    },
-    "sagemaker": {
-        api: (("EndpointName",), None)
-        for api in (
-            "invoke_endpoint", "invoke_endpoint_async",
-            "invoke_endpoint_with_response_stream",
-        )
-    },
-    "hf-inference": {
-        api: (("model",), None)
-        for api in (
-            "text_generation", "chat_completion", "chat.completions.create",
-            "feature_extraction", "text_to_image", "text_classification", "summarization",
-        )
-    },
-    "replicate": {"run": ((), 0), "stream": ((), 0)},
-    "none": {},
-}  # fmt: skip
-_SDK_PROVIDER = {
-    "openai": "openai", "anthropic": "anthropic", "google-genai": "google-genai",
-    "cohere": "cohere", "mistral": "mistral", "ollama": "ollama", "bedrock": "aws-bedrock",
-    "sagemaker": "aws-sagemaker", "hf-inference": "hf", "replicate": "replicate",
-}  # fmt: skip
-# import root -> the SDK whose API a call on an unknown receiver may belong to
-_IMPORT_SDK = {
-    "openai": "openai", "anthropic": "anthropic", "google.genai": "google-genai",
-    "mistralai": "mistral", "groq": "openai", "together": "openai", "boto3": "bedrock",
-    "cohere": "cohere",
-}  # fmt: skip
-# Single-word API names are too common to trust on an unknown receiver.
-_DISTINCT_APIS = frozenset(
-    {"invoke_model", "invoke_model_with_response_stream", "converse", "converse_stream",
-     "invoke_endpoint"}
-)  # fmt: skip
-_BOTO_CLIENTS = frozenset(
-    {"boto3.client", "boto3.Session().client", "boto3.session.Session().client",
-     "aioboto3.Session().client"}
-)  # fmt: skip
-_BOTO_SERVICES = {
-    "bedrock-runtime": ("aws-bedrock", "bedrock"),
-    "bedrock": ("aws-bedrock", "none"),
-    "bedrock-agent-runtime": ("aws-bedrock", "none"),
-    "bedrock-agent": ("aws-bedrock", "none"),
-    "sagemaker-runtime": ("aws-sagemaker", "sagemaker"),
-}
-# litellm / crewai / dspy "provider/model" prefixes, and pydantic-ai "provider:model".
-_PREFIX_PROVIDERS = {
-    "openai": "openai", "azure": "azure-openai", "azure_ai": "azure-openai",
-    "anthropic": "anthropic", "bedrock": "aws-bedrock", "bedrock_converse": "aws-bedrock",
-    "sagemaker": "aws-sagemaker", "vertex_ai": "google-vertexai",
-    "google-vertex": "google-vertexai", "gemini": "google-genai",
-    "google-gla": "google-genai", "google_genai": "google-genai", "cohere": "cohere",
-    "cohere_chat": "cohere", "mistral": "mistral", "groq": "groq", "together_ai": "together",
-    "together": "together", "ollama": "ollama", "ollama_chat": "ollama",
-    "huggingface": "hf-inference", "replicate": "replicate", "openrouter": "openrouter",
-    "deepseek": "deepseek", "fireworks_ai": "fireworks", "perplexity": "perplexity",
-    "xai": "xai", "watsonx": "ibm-watsonx",
-}  # fmt: skip
-_ROUTED: dict[str, tuple[str, tuple[str, ...], int | None, str]] = {
-    # qualified -> (api label, model keywords, positional index, separator)
-    "litellm.completion": ("litellm.completion", ("model",), 0, "/"),
-    "litellm.acompletion": ("litellm.acompletion", ("model",), 0, "/"),
-    "litellm.embedding": ("litellm.embedding", ("model",), 0, "/"),
-    "litellm.aembedding": ("litellm.aembedding", ("model",), 0, "/"),
-    "litellm.text_completion": ("litellm.text_completion", ("model",), 0, "/"),
-    "litellm.image_generation": ("litellm.image_generation", ("model",), 0, "/"),
-    "litellm.responses": ("litellm.responses", ("model",), 0, "/"),
-    "crewai.LLM": ("crewai.LLM", ("model",), 0, "/"),
-    "dspy.LM": ("dspy.LM", ("model",), 0, "/"),
-    "pydantic_ai.Agent": ("pydantic_ai.Agent", ("model",), 0, ":"),
-    "langchain.chat_models.init_chat_model": ("init_chat_model", ("model",), 0, ":"),
-    "agents.Agent": ("agents.Agent", ("model",), None, "/"),
-}
-_HF_LIBS = ("transformers", "diffusers", "peft", "optimum", "sentence_transformers", "trl")
-_HF_LOADERS: dict[str, tuple[str, tuple[str, ...], int | None]] = {
-    "transformers.pipeline": ("pipeline", ("model",), 1),
-    "sentence_transformers.SentenceTransformer": (
-        "SentenceTransformer", ("model_name_or_path", "model_name"), 0,
-    ),
-    "sentence_transformers.CrossEncoder": ("CrossEncoder", ("model_name_or_path", "model_name"), 0),
-    "vllm.LLM": ("vllm.LLM", ("model",), 0),
-    "huggingface_hub.hf_hub_download": ("hf_hub_download", ("repo_id",), 0),
-    "huggingface_hub.snapshot_download": ("snapshot_download", ("repo_id",), 0),
-}  # fmt: skip
-_DATASET_BUILDERS = frozenset(
-    {"csv", "json", "parquet", "text", "arrow", "pandas", "imagefolder", "audiofolder",
-     "videofolder", "webdataset", "sql", "xml"}
-)  # fmt: skip
-_URL_ENV = {
-    "OPENAI_BASE_URL": ("openai", "openai"), "OPENAI_API_BASE": ("openai", "openai"),
-    "AZURE_OPENAI_ENDPOINT": ("azure-openai", "openai"),
-    "ANTHROPIC_BASE_URL": ("anthropic", "anthropic"), "OLLAMA_HOST": ("ollama", "ollama"),
-}  # fmt: skip
-_MODULE_URL_ATTRS = {"openai.api_base", "openai.base_url", "openai.azure_endpoint"}
-_SECRET_KWS = frozenset(
-    {"api_key", "openai_api_key", "anthropic_api_key", "cohere_api_key", "mistral_api_key",
-     "google_api_key", "groq_api_key", "together_api_key", "aws_secret_access_key",
-     "aws_access_key_id", "api_token", "hf_token", "token", "huggingfacehub_api_token"}
-)  # fmt: skip
-# Shared hosts mean the provider itself; any other host is a custom endpoint.
-_PUBLIC_HOSTS = {
-    "api.openai.com": "openai", "api.anthropic.com": "anthropic", "api.groq.com": "groq",
-    "api.together.xyz": "together", "api.together.ai": "together",
-    "api.mistral.ai": "mistral", "api.cohere.com": "cohere", "api.cohere.ai": "cohere",
-    "generativelanguage.googleapis.com": "google-genai", "openrouter.ai": "openrouter",
-    "api.deepseek.com": "deepseek", "api.fireworks.ai": "fireworks",
-    "api.perplexity.ai": "perplexity", "api.x.ai": "xai",
-}  # fmt: skip
-_HOST_SUFFIXES = (
-    (".openai.azure.com", "azure-openai"),
-    (".cognitiveservices.azure.com", "azure-openai"),
-    (".services.ai.azure.com", "azure-openai"),
-    ("-aiplatform.googleapis.com", "google-vertexai"),
-    (".amazonaws.com", "aws"),
-)
-_NAME_HINTS = (
-    (("gpt-", "o1", "o3", "o4", "chatgpt", "text-embedding", "dall-e", "whisper", "tts-",
-      "davinci", "babbage"), "openai"),
-    (("claude",), "anthropic"),
-    (("gemini",), "google-genai"),
-    (("command", "embed-english", "embed-multilingual", "rerank-"), "cohere"),
-    (("mistral", "codestral", "open-mistral", "pixtral", "ministral"), "mistral"),
-)  # fmt: skip
-_MODEL_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@+\-]{0,199}")
-_HF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)?")
 
 
 # --------------------------------------------------------------------------- values
@@ -443,9 +162,9 @@ def normalise_url(raw: str) -> str | None:
 def _host_provider(url: str) -> tuple[str | None, bool]:
     """(provider, whether the host is the provider's shared public endpoint)."""
     host = urlsplit(url).hostname or ""
-    if host in _PUBLIC_HOSTS:
-        return _PUBLIC_HOSTS[host], True
-    for suffix, provider in _HOST_SUFFIXES:
+    if host in PUBLIC_HOSTS:
+        return PUBLIC_HOSTS[host], True
+    for suffix, provider in HOST_SUFFIXES:
         if host.endswith(suffix):
             return provider, False
     if urlsplit(url).port == 11434:
@@ -455,7 +174,7 @@ def _host_provider(url: str) -> tuple[str | None, bool]:
 
 def _provider_from_name(model: str) -> str | None:
     low = model.lower()
-    for prefixes, provider in _NAME_HINTS:
+    for prefixes, provider in NAME_HINTS:
         if low.startswith(prefixes):
             return provider
     return None
@@ -486,7 +205,7 @@ def _has_kw(call: ast.Call, name: str) -> ast.expr | None:
 
 
 def _distribution(module: str, names: Sequence[str]) -> str | None:
-    for prefix, dist in _GOOGLE.items():
+    for prefix, dist in GOOGLE.items():
         if module == prefix or module.startswith(prefix + "."):
             return dist
     parts = module.split(".")
@@ -500,8 +219,8 @@ def _distribution(module: str, names: Sequence[str]) -> str | None:
     if root.startswith("langchain_") or root.startswith("autogen_"):
         return root.replace("_", "-")
     if root == "agents":
-        return "openai-agents" if (set(names) & _AGENTS_NAMES) else None
-    return _FRAMEWORKS.get(root) or AI_IMPORTS.get(root)
+        return "openai-agents" if (set(names) & AGENTS_NAMES) else None
+    return FRAMEWORKS.get(root) or AI_IMPORTS.get(root)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -637,7 +356,7 @@ class CodeAnalysis:
                     break
         root = module.split(".")[0]
         for candidate in (module, ".".join(module.split(".")[:2]), root):
-            if candidate in _IMPORT_SDK and candidate not in self._imported_roots:
+            if candidate in IMPORT_SDK and candidate not in self._imported_roots:
                 self._imported_roots.append(candidate)
         if dist == "boto3" or (dist is None and root == "boto3"):
             if self._boto_import is None:
@@ -739,7 +458,7 @@ class CodeAnalysis:
             if arg.annotation is None:
                 continue
             qualified = self._qualified(arg.annotation)
-            ctor = _CONSTRUCTORS.get(qualified or "")
+            ctor = CONSTRUCTORS.get(qualified or "")
             if ctor is not None and ctor.sdk != "none":
                 scope.objs[arg.arg] = _Client(
                     ctor.provider, ctor.sdk, f"service/{ctor.provider}", qualified or ""
@@ -825,21 +544,21 @@ class CodeAnalysis:
         line = target.lineno
         if isinstance(target, ast.Subscript) and self._qualified(target.value) == "os.environ":
             name = self._resolve(target.slice, scope)
-            if name is not None and name.value in _URL_ENV:
+            if name is not None and name.value in URL_ENV:
                 const = self._resolve(value, scope)
                 if const is not None:
-                    provider, sdk = _URL_ENV[name.value]
+                    provider, sdk = URL_ENV[name.value]
                     self._url_service(const.value, provider, sdk, line, {"env": name.value})
             return
         qualified = self._qualified(target) if isinstance(target, ast.Attribute) else None
-        if qualified in _MODULE_URL_ATTRS:
+        if qualified in MODULE_URL_ATTRS:
             const = self._resolve(value, scope)
             if const is not None:
                 self._url_service(const.value, "openai", "openai", line, {})
         elif qualified is not None and qualified.endswith(".api_key"):
             root = qualified.split(".")[0]
             if root in ("openai", "anthropic", "cohere", "groq", "mistralai"):
-                self._secret(value, scope, line, _SDK_PROVIDER.get(root, root))
+                self._secret(value, scope, line, SDK_PROVIDER.get(root, root))
 
     # ---- values
 
@@ -918,17 +637,17 @@ class CodeAnalysis:
 
     def _client_of(
         self, qualified: str, call: ast.Call, scope: _Scope
-    ) -> tuple[_Client, _Ctor, dict[str, Any]] | None:
+    ) -> tuple[_Client, Ctor, dict[str, Any]] | None:
         """The client a constructor call makes, its table entry and service properties."""
-        ctor = _CONSTRUCTORS.get(qualified)
+        ctor = CONSTRUCTORS.get(qualified)
         if ctor is None:
             ctor = self._integration(qualified)
-        if ctor is None and qualified in _BOTO_CLIENTS:
+        if ctor is None and qualified in BOTO_CLIENTS:
             name = self._resolve(_arg(call, ("service_name",), 0) or ast.Constant(None), scope)
-            if name is None or name.value not in _BOTO_SERVICES:
+            if name is None or name.value not in BOTO_SERVICES:
                 return None
-            provider, sdk = _BOTO_SERVICES[name.value]
-            ctor = _Ctor(provider, sdk, url_kws=("endpoint_url",))
+            provider, sdk = BOTO_SERVICES[name.value]
+            ctor = Ctor(provider, sdk, url_kws=("endpoint_url",))
         if ctor is None:
             return None
         provider = ctor.provider
@@ -958,14 +677,14 @@ class CodeAnalysis:
         client = _Client(model_provider, ctor.sdk, service, qualified.rsplit(".", 1)[-1])
         return client, ctor, props
 
-    def _integration(self, qualified: str) -> _Ctor | None:
+    def _integration(self, qualified: str) -> Ctor | None:
         parts = qualified.split(".")
-        if parts[0].startswith("langchain") and parts[-1] in _LANGCHAIN:
-            return _Ctor(_LANGCHAIN[parts[-1]], "none", _LC_MODEL, None, _OPENAI_URL)
+        if parts[0].startswith("langchain") and parts[-1] in LANGCHAIN:
+            return Ctor(LANGCHAIN[parts[-1]], "none", LC_MODEL, None, OPENAI_URL)
         if parts[0] == "llama_index" and len(parts) >= 4 and parts[1] in ("llms", "embeddings"):
-            provider = _LLAMA_INDEX.get(parts[2])
+            provider = LLAMA_INDEX.get(parts[2])
             if provider is not None:
-                return _Ctor(provider, "none", ("model", "model_name"), None, _OPENAI_URL)
+                return Ctor(provider, "none", ("model", "model_name"), None, OPENAI_URL)
         return None
 
     def _resolve(self, node: ast.expr | None, scope: _Scope, depth: int = 0) -> _Const | None:
@@ -1142,12 +861,12 @@ class CodeAnalysis:
         call: ast.Call,
         scope: _Scope,
         client: _Client,
-        ctor: _Ctor,
+        ctor: Ctor,
         props: dict[str, Any],
     ) -> None:
-        if qualified in _BOTO_CLIENTS:
+        if qualified in BOTO_CLIENTS:
             self._boto_ai = True
-        if client.provider not in _LOCAL_PROVIDERS:
+        if client.provider not in LOCAL_PROVIDERS:
             self._service(client.service, call.lineno, props)
         if ctor.model_kws or ctor.model_pos is not None:
             node = _arg(call, ctor.model_kws, ctor.model_pos)
@@ -1156,13 +875,13 @@ class CodeAnalysis:
                 label = qualified.rsplit(".", 1)[-1]
                 self._model(client.provider, const, call.lineno, label, client.service)
         for keyword in call.keywords:
-            if keyword.arg in _SECRET_KWS:
+            if keyword.arg in SECRET_KWS:
                 self._secret(keyword.value, scope, call.lineno, client.provider)
         if ctor.key_pos is not None and len(call.args) > ctor.key_pos:
             self._secret(call.args[ctor.key_pos], scope, call.lineno, client.provider)
 
     def _api_call(self, client: _Client, chain: str, call: ast.Call, scope: _Scope) -> None:
-        entry = _API_TABLES.get(client.sdk, {}).get(chain)
+        entry = API_TABLES.get(client.sdk, {}).get(chain)
         if entry is None:
             return
         const = self._resolve(_arg(call, entry[0], entry[1]), scope)
@@ -1177,7 +896,7 @@ class CodeAnalysis:
         """Module-level API functions: ``openai.chat.completions.create``, ``ollama.chat``."""
         root, _, chain = qualified.partition(".")
         if root == "openai" and (
-            chain in _OPENAI_APIS
+            chain in OPENAI_APIS
             or chain in ("ChatCompletion.create", "Completion.create", "Embedding.create")
         ):
             client = _Client("openai", "openai", "service/openai", "openai")
@@ -1187,7 +906,7 @@ class CodeAnalysis:
             if const is not None:
                 self._model("openai", const, call.lineno, chain, client.service)
             return True
-        if root == "ollama" and chain in _API_TABLES["ollama"]:
+        if root == "ollama" and chain in API_TABLES["ollama"]:
             self._service("service/ollama", call.lineno, {"provider": "ollama"})
             const = self._resolve(_arg(call, ("model",), 0), scope)
             if const is not None:
@@ -1202,8 +921,8 @@ class CodeAnalysis:
         if qualified in ("os.environ.setdefault", "os.putenv"):
             name = self._resolve(_arg(call, ("key",), 0), scope)
             value = self._resolve(_arg(call, ("default", "value"), 1), scope)
-            if name is not None and value is not None and name.value in _URL_ENV:
-                provider, sdk = _URL_ENV[name.value]
+            if name is not None and value is not None and name.value in URL_ENV:
+                provider, sdk = URL_ENV[name.value]
                 self._url_service(value.value, provider, sdk, call.lineno, {"env": name.value})
             return True
         if qualified == "google.generativeai.embed_content":
@@ -1218,7 +937,7 @@ class CodeAnalysis:
 
     def _routed(self, qualified: str, call: ast.Call, scope: _Scope) -> bool:
         """Routers naming the provider in the model string: litellm, dspy, pydantic-ai."""
-        entry = _ROUTED.get(qualified)
+        entry = ROUTED.get(qualified)
         if entry is None:
             return False
         api, kws, pos, sep = entry
@@ -1239,7 +958,7 @@ class CodeAnalysis:
             self._service(service, call.lineno, {"provider": provider})
         self._model(provider, _Const(model, const.from_env), call.lineno, api, service)
         for keyword in call.keywords:
-            if keyword.arg in _SECRET_KWS:
+            if keyword.arg in SECRET_KWS:
                 self._secret(keyword.value, scope, call.lineno, provider)
         return True
 
@@ -1248,18 +967,18 @@ class CodeAnalysis:
     ) -> tuple[str | None, str]:
         explicit = self._resolve(_has_kw(call, "model_provider"), scope)
         if explicit is not None:
-            return _PREFIX_PROVIDERS.get(explicit.value, explicit.value), value
+            return PREFIX_PROVIDERS.get(explicit.value, explicit.value), value
         for separator in dict.fromkeys((sep, "/", ":")):
             head, found, rest = value.partition(separator)
-            if found and head in _PREFIX_PROVIDERS and rest:
-                return _PREFIX_PROVIDERS[head], rest
+            if found and head in PREFIX_PROVIDERS and rest:
+                return PREFIX_PROVIDERS[head], rest
         return _provider_from_name(value), value
 
     def _hf(self, qualified: str, call: ast.Call, scope: _Scope) -> bool:
         """Models and datasets loaded from the Hugging Face Hub or a local folder."""
         kind = ItemKind.MODEL
-        if qualified in _HF_LOADERS:
-            api, kws, pos = _HF_LOADERS[qualified]
+        if qualified in HF_LOADERS:
+            api, kws, pos = HF_LOADERS[qualified]
             repo_type = self._resolve(_has_kw(call, "repo_type"), scope)
             if repo_type is not None and repo_type.value == "dataset":
                 kind = ItemKind.DATASET
@@ -1267,7 +986,7 @@ class CodeAnalysis:
                 return True
         elif qualified == "datasets.load_dataset":
             api, kws, pos, kind = "load_dataset", ("path",), 0, ItemKind.DATASET
-        elif qualified.endswith(".from_pretrained") and qualified.split(".")[0] in _HF_LIBS:
+        elif qualified.endswith(".from_pretrained") and qualified.split(".")[0] in HF_LIBS:
             api = ".".join(qualified.split(".")[-2:])
             kws, pos = ("pretrained_model_name_or_path", "model_id"), 0
         else:
@@ -1276,7 +995,7 @@ class CodeAnalysis:
         if const is None:
             return True
         value = const.value
-        if kind is ItemKind.DATASET and value in _DATASET_BUILDERS:
+        if kind is ItemKind.DATASET and value in DATASET_BUILDERS:
             files = self._resolve(_has_kw(call, "data_files"), scope)
             if files is None:
                 return True
@@ -1302,7 +1021,7 @@ class CodeAnalysis:
         """``client.chat.completions.create(...)`` where the client came from elsewhere."""
         matches: list[tuple[str, str]] = []  # (sdk, api)
         for root in self._imported_roots:
-            sdk = _IMPORT_SDK[root]
+            sdk = IMPORT_SDK[root]
             api = _api_suffix(chain, sdk)
             if api is not None and (sdk, api) not in matches:
                 matches.append((sdk, api))
@@ -1310,15 +1029,15 @@ class CodeAnalysis:
             return
         sdks = [m[0] for m in matches]
         sdk, chain = matches[0]
-        entry = _API_TABLES[sdk][chain]
+        entry = API_TABLES[sdk][chain]
         const = self._resolve(_arg(call, entry[0], entry[1]), scope)
         if const is None:
             return
-        provider = _SDK_PROVIDER[sdk]
+        provider = SDK_PROVIDER[sdk]
         if len(sdks) > 1:
             provider = _provider_from_name(const.value) or provider
         if sdk == "openai":
-            roots = [r for r in self._imported_roots if _IMPORT_SDK[r] == "openai"]
+            roots = [r for r in self._imported_roots if IMPORT_SDK[r] == "openai"]
             if len(roots) == 1 and roots[0] in ("groq", "together"):
                 provider = roots[0]
         if sdk in ("bedrock", "sagemaker"):
@@ -1378,7 +1097,7 @@ class CodeAnalysis:
 
     def _model(self, provider: str, const: _Const, line: int, api: str, service: str) -> None:
         model = const.value.strip()
-        if not _MODEL_TEXT.fullmatch(model):
+        if not MODEL_TEXT.fullmatch(model):
             return
         props: dict[str, Any] = {"provider": provider, "api": api}
         if provider in ("hf", "path") or service.startswith("service/hf"):
@@ -1389,7 +1108,7 @@ class CodeAnalysis:
                 props.update(provider="path", local=True)
         else:
             identity = f"{provider}/{model}"
-        if provider not in _LOCAL_PROVIDERS:
+        if provider not in LOCAL_PROVIDERS:
             props["service"] = service
             if service not in self._services:
                 self._service(service, line, {"provider": provider})
@@ -1399,7 +1118,7 @@ class CodeAnalysis:
 
     def _replicate(self, const: _Const, line: int) -> None:
         ref = const.value.split(":", 1)[0]
-        if _HF_ID.fullmatch(ref) and "/" in ref:
+        if HF_ID.fullmatch(ref) and "/" in ref:
             version = const.value.split(":", 1)[1] if ":" in const.value else None
             props: dict[str, Any] = {
                 "provider": "replicate",
@@ -1454,9 +1173,9 @@ class CodeAnalysis:
 def _api_suffix(chain: str, sdk: str) -> str | None:
     """The longest API of ``sdk`` that ``chain`` ends with (``self.client.`` + API)."""
     best: str | None = None
-    for api in _API_TABLES.get(sdk, {}):
+    for api in API_TABLES.get(sdk, {}):
         if chain == api or chain.endswith("." + api):
-            if "." not in api and api not in _DISTINCT_APIS:
+            if "." not in api and api not in DISTINCT_APIS:
                 continue  # one common word on an unknown receiver proves nothing
             if best is None or len(api) > len(best):
                 best = api
@@ -1481,7 +1200,7 @@ def _hf_identity(value: str) -> tuple[str | None, bool]:
     )
     if local:
         return f"path/{v}", True
-    if not _HF_ID.fullmatch(v):
+    if not HF_ID.fullmatch(v):
         return None, False
     return f"hf/{v}", False
 
