@@ -33,6 +33,7 @@ from tutela.inventory.python_code import (
     analyse_source,
     parse_python,
     prepare_source,
+    suffix_index,
 )
 from tutela.inventory.secrets import find_secrets, fingerprint_of
 
@@ -129,6 +130,7 @@ class NotebookDetector:
 
     def __init__(self, project_constants: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self._project = project_constants
+        self._index = suffix_index(project_constants) if project_constants else None
 
     def wants(self, rel: str, name: str) -> bool:
         return name.endswith(".ipynb")
@@ -154,7 +156,9 @@ class NotebookDetector:
     def _analyse(self, rel: str, cells: list[_Cell]) -> tuple[list[Finding], list[Problem]]:
         secrets: list[Finding] = []
         problems: list[Problem] = []
-        analysis = CodeAnalysis(rel, project_constants=self._project, detector=self.id)
+        analysis = CodeAnalysis(
+            rel, project_constants=self._project, detector=self.id, project_index=self._index
+        )
         trees = []
         budget = MAX_SOURCE_BYTES
         for cell in cells:

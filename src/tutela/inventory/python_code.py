@@ -269,8 +269,10 @@ class CodeAnalysis:
         project_constants: Mapping[str, Mapping[str, str]] | None = None,
         detector: str = DETECTOR_ID,
         module: str | None = None,
+        project_index: Mapping[str, list[str]] | None = None,
     ) -> None:
         self.rel = rel
+        self._index = project_index
         self.module = module if module is not None else module_name(rel)
         self.detector = detector
         self._project = project_constants or {}
@@ -827,7 +829,10 @@ class CodeAnalysis:
         suffix = "." + module
         package = self.module.rsplit(".", 1)[0] if "." in self.module else ""
         best: tuple[int, str] | None = None
-        candidates = [k for k in self._project if k.endswith(suffix)]
+        if self._index is not None:
+            candidates = self._index.get(suffix, [])
+        else:
+            candidates = [k for k in self._project if k.endswith(suffix)]
         for key in candidates:
             prefix = key[: -len(suffix)]
             nearer = best is None or len(prefix) > best[0]
@@ -1235,6 +1240,20 @@ def _source_text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def suffix_index(project: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+    """``.b.c`` -> every project module ending so (``a.b.c``), in the project's order.
+
+    Resolving ``from .b.c import X`` scanned every module name per lookup; a repository
+    of a thousand modules made that the hottest loop of discovery.
+    """
+    index: dict[str, list[str]] = {}
+    for key in project:
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            index.setdefault("." + ".".join(parts[i:]), []).append(key)
+    return index
+
+
 def collect_constants(file: FileInput) -> tuple[str, dict[str, str]]:
     """First pass over a project file: its module name and its module-level constants.
 
@@ -1242,16 +1261,25 @@ def collect_constants(file: FileInput) -> tuple[str, dict[str, str]]:
     as ``DICT.a.b``); values are the literal strings. A file that cannot be parsed gives
     an empty mapping (the second pass reports the problem).
     """
+    name, constants, _tree = collect_constants_and_tree(file)
+    return name, constants
+
+
+def collect_constants_and_tree(
+    file: FileInput,
+) -> tuple[str, dict[str, str], ast.Module | None]:
+    """As :func:`collect_constants`, also returning the parsed tree so that the second
+    pass (``PythonDetector(trees=...)``) does not parse the file again."""
     name = module_name(file.rel)
     if _too_big(file) is not None or b"\x00" in file.data:
-        return name, {}
+        return name, {}, None
     tree = parse_python(file.data, file.rel)
     if isinstance(tree, Problem):
-        return name, {}
+        return name, {}, None
     analysis = CodeAnalysis(file.rel, module=name)
     if prepare_source(analysis, tree) is not None:
-        return name, {}
-    return name, {k: c.value for k, c in analysis.globals.consts.items()}
+        return name, {}, tree
+    return name, {k: c.value for k, c in analysis.globals.consts.items()}, tree
 
 
 class PythonDetector:
@@ -1259,8 +1287,16 @@ class PythonDetector:
 
     id = DETECTOR_ID
 
-    def __init__(self, project_constants: Mapping[str, Mapping[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        project_constants: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        trees: dict[str, ast.Module] | None = None,
+    ) -> None:
         self._project = project_constants
+        self._index = suffix_index(project_constants) if project_constants else None
+        # Trees parsed by the first pass, by path: used once, then dropped.
+        self._trees = trees if trees is not None else {}
 
     def wants(self, rel: str, name: str) -> bool:
         return name.endswith((".py", ".pyi"))
@@ -1273,10 +1309,13 @@ class PythonDetector:
             return [], [Problem(file.rel, "binary content (NUL bytes), not Python source")]
         text = _source_text(file.data)
         secrets = find_secrets(text, file.rel, detector=self.id)
-        tree = parse_python(file.data, file.rel)
+        cached = self._trees.pop(file.rel, None)
+        tree = cached if cached is not None else parse_python(file.data, file.rel)
         if isinstance(tree, Problem):
             return secrets, [tree]
-        analysis = CodeAnalysis(file.rel, project_constants=self._project, detector=self.id)
+        analysis = CodeAnalysis(
+            file.rel, project_constants=self._project, detector=self.id, project_index=self._index
+        )
         problem = prepare_source(analysis, tree) or analyse_source(analysis, tree)
         known = {fingerprint_of(f) for f in secrets}
         findings = secrets + [

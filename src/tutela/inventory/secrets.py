@@ -18,6 +18,7 @@ Placeholders (``sk-...``, ``<your key>``, ``xxx``, ``EXAMPLE``, ``sk-test…``, 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import re
@@ -211,6 +212,29 @@ def _aws_secrets_near(lines: list[str], id_lines: set[int]) -> list[_Hit]:
     return hits
 
 
+_KEYISH_ANY = re.compile("|".join(_KEYISH), re.IGNORECASE)
+
+
+def _candidate_lines(text: str) -> list[int]:
+    """1-based numbers of the lines any pattern could hit, found by whole-text scans in C.
+
+    Running every pattern on every line cost more than parsing the file; a line where no
+    prefixed pattern matches and no key-like word appears can yield nothing, so only the
+    others are examined line by line. Offsets follow ``str.splitlines`` exactly.
+    """
+    starts: list[int] = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        starts.append(offset)
+        offset += len(line)
+    found: set[int] = set()
+    patterns = [pattern for _kind, pattern, _ in _PREFIXED] + [_KEYISH_ANY]
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            found.add(bisect.bisect_right(starts, match.start()))
+    return sorted(n for n in found if 1 <= n <= len(starts))
+
+
 def find_secrets(
     text: str,
     rel: str,
@@ -228,8 +252,8 @@ def find_secrets(
         text = text[:_MAX_TEXT]
     lines = text.splitlines()
     hits: list[_Hit] = []
-    for number, content in enumerate(lines, start=1):
-        hits.extend(_line_hits(content, number))
+    for number in _candidate_lines(text):
+        hits.extend(_line_hits(lines[number - 1], number))
     id_lines = {h.line for h in hits if h.type == "aws-access-key-id"}
     if id_lines:
         hits.extend(_aws_secrets_near(lines, id_lines))
