@@ -124,7 +124,7 @@ def _record(inv: Inventory, path: Path, asset: str | None, workspace: Path | Non
     from tutela.config import find_workspace
     from tutela.errors import WorkspaceError
     from tutela.inventory.service import default_code_asset, record_discovery
-    from tutela.scan.outcome import scanner_version
+    from tutela.version import tutela_version
 
     try:
         find_workspace(workspace)
@@ -140,7 +140,7 @@ def _record(inv: Inventory, path: Path, asset: str | None, workspace: Path | Non
             ws,
             inv,
             code_asset=asset or default_code_asset(path),
-            producer_version=scanner_version(),
+            producer_version=tutela_version(),
         )
 
 

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from os import PathLike, fspath
 from typing import Any
 
@@ -24,6 +23,7 @@ from tutela.inventory.interface import (
     Location,
     Problem,
 )
+from tutela.version import tutela_version
 
 __all__ = ["INVENTORY_SCHEMA", "Inventory", "Item", "is_pinned", "is_sensitive_key"]
 
@@ -174,10 +174,7 @@ def _line(value: Any) -> int | None:
 
 
 def _tool_version() -> str:
-    try:
-        return metadata.version("tutela")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+    return tutela_version()
 
 
 @dataclass(slots=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from tutela.errors import ExitCode
 from tutela.scan.interface import FileReport, Finding, Severity, Verdict
+from tutela.version import tutela_version
 
 __all__ = ["ScanOutcome", "artifact_name", "is_model_artifact", "scanner_version"]
 
@@ -23,10 +23,7 @@ _NOT_MODELS = frozenset(
 
 
 def scanner_version() -> str:
-    try:
-        return version("tutela")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
+    return tutela_version()
 
 
 def is_model_artifact(report: FileReport) -> bool:

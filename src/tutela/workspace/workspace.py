@@ -38,6 +38,7 @@ from tutela.ledger.verify import VerifyReport
 from tutela.plugins import PluginRegistry
 from tutela.store.db import Database
 from tutela.store.models import LedgerEntry
+from tutela.version import tutela_version
 
 __all__ = ["Transaction", "Workspace"]
 
@@ -285,9 +286,4 @@ def read_witness(layout: Layout) -> list[SignedCheckpoint]:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("tutela")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
+    return tutela_version()
