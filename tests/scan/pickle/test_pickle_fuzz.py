@@ -1,9 +1,12 @@
-"""Random and mutated pickles never raise, always finish quickly."""
+"""Random and mutated pickles never raise and stay within the work limits.
+
+Speed is measured in bench/pickle_engine.py, not here: a wall-clock bound failed on a
+loaded CI machine. The work is bounded by LIMITS (opcodes, stack, memo) instead.
+"""
 
 from __future__ import annotations
 
 import pickle
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,9 +23,7 @@ LIMITS = Limits(max_pickle_opcodes=200_000, max_stack_depth=10_000, max_memo_ent
 
 
 def _check(data: bytes) -> None:
-    start = time.monotonic()
     result = scan(data, limits=LIMITS)
-    assert time.monotonic() - start < 0.5
     assert result.bytes_read <= len(data)
     assert result.findings or result.inconclusive or result.pickles >= 1
 
