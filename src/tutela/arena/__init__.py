@@ -1,0 +1,1 @@
+"""The Arena: adversarial evaluation of chat endpoints (and, later, classic ML models)."""

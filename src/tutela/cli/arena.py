@@ -1,0 +1,173 @@
+"""`tutela arena run|probes|serve-example`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tutela.cli.options import JsonOpt, WorkspaceOpt, open_workspace
+from tutela.cli.render import emit_json, err_console, out_console, table
+
+app = typer.Typer(help="The Arena: red-team chat endpoints offline, with honest statistics.")
+
+
+def _config(
+    config: Path | None,
+    base_url: str | None,
+    model: str | None,
+    api_key_env: str | None,
+    target_id: str | None,
+) -> dict[str, Any]:
+    from tutela.errors import UsageError
+
+    if config is not None:
+        import yaml
+
+        loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
+        if not isinstance(loaded, dict):
+            raise UsageError("the target config is not a mapping", subject=str(config))
+        return loaded
+    if not (base_url and model):
+        raise UsageError("give --config FILE, or --base-url and --model for an OpenAI API")
+    return {
+        "kind": "openai",
+        "id": target_id or model,
+        "base_url": base_url,
+        "model": model,
+        **({"api_key_env": api_key_env} if api_key_env else {}),
+    }
+
+
+@app.command("run")
+def run(
+    config: Annotated[Path | None, typer.Option(help="Target config (YAML/JSON).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name at that URL.")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="Env var holding the API key.")] = None,
+    target_id: Annotated[str | None, typer.Option("--id", help="Target id (asset name).")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Only these categories.")] = None,
+    transform: Annotated[list[str] | None, typer.Option(help="Transforms (default: none).")] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per probe and transform.")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Attempts in flight.")] = 32,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Per-attempt timeout, s.")] = 30.0,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default .tutela/arena).")] = None,
+    run_id: Annotated[str | None, typer.Option(help="Resume or name this run.")] = None,
+    max_asr: Annotated[
+        float | None, typer.Option(help="Exit 1 when the overall attack success rate exceeds this.")
+    ] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Do not record evidence.")] = False,
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the probes against a target; attempts are saved as they finish (resumable)."""
+    from tutela.arena.service import run_arena
+    from tutela.config import find_workspace
+    from tutela.errors import WorkspaceError
+
+    cfg = _config(config, base_url, model, api_key_env, target_id)
+    try:
+        layout = find_workspace(workspace)
+    except WorkspaceError:
+        layout = None
+    out_dir = out or (layout.dir / "arena" if layout else Path("arena-runs"))
+    kwargs: dict[str, Any] = {
+        "out_dir": out_dir,
+        "categories": category or (),
+        "transforms": transform or ("none",),
+        "seeds": list(range(seeds)),
+        "concurrency": concurrency,
+        "timeout": timeout,
+        "run_id": run_id,
+    }
+    if layout is not None and not no_record:
+        with open_workspace(workspace) as ws:
+            result = run_arena(cfg, workspace=ws, **kwargs)
+    else:
+        result = run_arena(cfg, **kwargs)
+    overall = result.score.overall
+    failed = max_asr is not None and overall.asr is not None and overall.asr > max_asr
+    if json_out:
+        emit_json(result.to_dict())
+    else:
+        rows = [
+            (
+                name,
+                r.succeeded,
+                r.resisted,
+                r.blocked,
+                r.unscoreable,
+                r.errors,
+                "n/a"
+                if r.asr is None
+                else f"{r.asr:.0%} [{r.interval.low:.0%}, {r.interval.high:.0%}]",
+            )
+            for name, r in sorted(result.score.by_category.items())
+        ]
+        table(
+            f"arena run {result.run_id} against {result.target}",
+            [
+                "category",
+                "succeeded",
+                "resisted",
+                "blocked",
+                "unscoreable",
+                "errors",
+                "ASR [95% CI]",
+            ],
+            rows,
+        )
+        console = out_console()
+        asr = "n/a" if overall.asr is None else f"{overall.asr:.0%}"
+        console.print(
+            f"overall ASR {asr}, risk {result.score.risk}; report, JUnit and attempts in "
+            f"{result.out_dir}",
+            markup=False,
+        )
+    if failed:
+        err_console().print(f"attack success rate {overall.asr:.0%} exceeds --max-asr {max_asr}")
+        raise typer.Exit(1)
+
+
+@app.command("probes")
+def probes(json_out: JsonOpt = False) -> None:
+    """List the built-in probes with their OWASP LLM 2025 and MITRE ATLAS ids."""
+    from tutela.arena.detectors import builtin_detectors
+    from tutela.arena.probes import load_builtin_probes
+
+    found = load_builtin_probes(known_detectors=builtin_detectors())
+    if json_out:
+        emit_json(
+            [
+                {
+                    "id": p.id,
+                    "category": p.category,
+                    "owasp": p.owasp,
+                    "atlas": p.atlas,
+                    "severity": p.severity,
+                    "detectors": list(p.detectors),
+                }
+                for p in found
+            ]
+        )
+        return
+    table(
+        f"{len(found)} probes",
+        ["id", "category", "OWASP", "ATLAS", "severity"],
+        [(p.id, p.category, p.owasp, p.atlas, p.severity) for p in found],
+    )
+
+
+@app.command(
+    "serve-example", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def serve_example(ctx: typer.Context) -> None:
+    """Start the deliberately vulnerable example chat app (a test fixture) on 127.0.0.1.
+
+    Options: --port N, --weakness NAME (repeatable, or all), --latency S,
+    --rate-limit-every N. See docs/arena-targets.md.
+    """
+    from tutela.arena.example_server import main
+
+    raise typer.Exit(main(list(ctx.args)))
