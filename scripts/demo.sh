@@ -52,6 +52,15 @@ step "5. Discover every model, dataset, framework and AI service (offline)"
 echo "CycloneDX 1.6 AI-BOM written to ai-bom.cdx.json"
 "$TUTELA" asset list --kind service
 
+step "5b. Red-team a chat endpoint in the Arena (the bundled vulnerable example app)"
+"$TUTELA" arena serve-example --port 8765 --weakness all > arena-server.log 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1', 8765), 0.2)" 2>/dev/null && break; sleep 0.1; done
+"$TUTELA" arena run --base-url http://127.0.0.1:8765/v1 --model helpbot --id helpbot-demo --concurrency 8
+kill $SERVER 2>/dev/null || true
+"$TUTELA" evidence list --kind evaluation
+
 step "6. The tamper-evident ledger"
 "$TUTELA" ledger log --limit 10
 "$TUTELA" ledger verify
