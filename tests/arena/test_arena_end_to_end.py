@@ -89,3 +89,30 @@ def test_evidence_reports_and_cli(tmp_path: Path, cli) -> None:
         )
         assert run.code == 1, run.stderr
         assert json.loads(run.stdout)["overall"]["succeeded"] >= 1
+
+
+def test_compare_names_regressions(tmp_path: Path, cli) -> None:
+    """A target that became vulnerable is a named regression, exit 1; the reverse is not."""
+    with ExampleServer(set()) as server:
+        safe = run_arena(
+            _config(server, "t"),
+            out_dir=tmp_path,
+            seeds=range(4),
+            transforms=["none", "leetspeak"],
+            categories=["package_hallucination"],
+        )
+    with ExampleServer({"package_hallucination"}) as server:
+        bad = run_arena(
+            _config(server, "t"),
+            out_dir=tmp_path,
+            seeds=range(4),
+            transforms=["none", "leetspeak"],
+            categories=["package_hallucination"],
+        )
+    worse = cli("arena", "compare", str(safe.out_dir), str(bad.out_dir), "--json", cwd=tmp_path)
+    assert worse.code == 1, worse.stderr
+    assert any(
+        r["name"] == "package_hallucination" for r in json.loads(worse.stdout)["regressions"]
+    )
+    better = cli("arena", "compare", str(bad.out_dir), str(safe.out_dir), cwd=tmp_path)
+    assert better.code == 0 and "improved" in better.stdout

@@ -349,3 +349,28 @@ def test_target_from_config_errors(cfg: dict[str, Any], message: str) -> None:
     """Bad configs are refused with a one-line ArenaError."""
     with pytest.raises(ArenaError, match=message):
         target_from_config(cfg)
+
+
+def test_retry_after_header_is_carried_to_the_runner() -> None:
+    """A 429's Retry-After reaches the error the runner reads its wait from."""
+    import asyncio
+
+    from tutela.arena.example_server import ExampleServer
+    from tutela.arena.interface import Message, TargetError
+    from tutela.arena.targets import OpenAIChatTarget
+
+    async def go(url: str) -> TargetError:
+        target = OpenAIChatTarget("t", url, "demo")
+        try:
+            await target.send([Message("user", "hi")], timeout=5)
+            await target.send([Message("user", "hi")], timeout=5)
+        except TargetError as exc:
+            return exc
+        finally:
+            await target.aclose()
+        raise AssertionError("no 429")
+
+    with ExampleServer(set(), rate_limit_every=2) as server:
+        error = asyncio.run(go(server.base_url))
+    assert error.status == 429 and error.retryable
+    assert error.retry_after == 0.0

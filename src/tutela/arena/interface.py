@@ -37,11 +37,19 @@ class TargetError(ArenaError):
     ``retryable`` marks 429 / 5xx / timeouts, which the runner retries with backoff.
     """
 
-    def __init__(self, problem: str, *, retryable: bool = False, status: int | None = None,
-                 **kw: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        problem: str,
+        *,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(problem, **kw)
         self.retryable = retryable
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it did
 
 
 @dataclass(frozen=True, slots=True)

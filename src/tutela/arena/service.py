@@ -89,7 +89,11 @@ def run_arena(
     chosen = target or target_from_config(config)
 
     async def _go() -> list[Attempt]:
-        cache = ResponseCache(out_dir / "cache")
+        # One cache per target configuration: a changed URL, model or prompt must never
+        # be answered from another configuration's replies.
+        cache = ResponseCache(
+            out_dir / "cache" / target_digest(config).removeprefix("sha256:")[:16]
+        )
         sink = AttemptSink(out / "attempts.jsonl")
         try:
             return await run_attempts(chosen, attempts, detectors, probes=probes,

@@ -63,8 +63,10 @@ class _HttpTransport:
         self._secrets = secrets
         self._client = httpx.AsyncClient(headers=dict(headers), follow_redirects=False)
 
-    async def post_json(self, url: str, body: Any, timeout: float) -> tuple[int, Any, bytes]:
-        """POST ``body``; return (status, parsed JSON or None, raw bytes).
+    async def post_json(
+        self, url: str, body: Any, timeout: float
+    ) -> tuple[int, Any, bytes, float | None]:
+        """POST ``body``; return (status, parsed JSON or None, raw bytes, Retry-After s).
 
         Raises a retryable TargetError for timeouts, transport failures, 429 and 5xx.
         """
@@ -83,6 +85,7 @@ class _HttpTransport:
                                 expected=f"at most {MAX_RESPONSE_BYTES} bytes",
                             )
                     status = response.status_code
+                    retry_after = _retry_after(response.headers.get("retry-after"))
         except TimeoutError as exc:
             raise TargetError(
                 f"no answer within {timeout:g} s", subject=self._id, retryable=True
@@ -97,7 +100,7 @@ class _HttpTransport:
             raise TargetError(problem, subject=self._id, retryable=True) from None
         data = bytes(raw)
         if status >= 400:
-            return status, _try_json(data), data
+            return status, _try_json(data), data, retry_after
         try:
             parsed = json.loads(data)
         except ValueError:
@@ -107,19 +110,32 @@ class _HttpTransport:
                 status=status,
                 found=repr(_excerpt(data, self._secrets)),
             ) from None
-        return status, parsed, data
+        return status, parsed, data, retry_after
 
-    def http_error(self, status: int, raw: bytes) -> TargetError:
+    def http_error(self, status: int, raw: bytes, retry_after: float | None = None) -> TargetError:
+        # The runner waits retry_after before retrying (RFC 9110 section 10.2.3).
         return TargetError(
             f"HTTP {status}",
             subject=self._id,
             status=status,
             retryable=_retryable_status(status),
+            retry_after=retry_after,
             found=repr(_excerpt(raw, self._secrets)) if raw else None,
         )
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header given as delay-seconds; HTTP dates are ignored."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= 3600 else None
 
 
 def _try_json(raw: bytes) -> Any:
@@ -191,11 +207,11 @@ class OpenAIChatTarget:
         }
         if tools:
             body["tools"] = tools
-        status, data, raw = await self._http.post_json(self.url, body, timeout)
+        status, data, raw, retry_after = await self._http.post_json(self.url, body, timeout)
         if status >= 400:
             if _is_content_filter_error(data):
                 return Reply(text="", finish_reason="content_filter", blocked=True)
-            raise self._http.http_error(status, raw)
+            raise self._http.http_error(status, raw, retry_after)
         return self._parse(data)
 
     def _parse(self, data: Any) -> Reply:
@@ -372,9 +388,9 @@ class HttpJsonTarget:
         self, messages: list[Message], *, tools: list[dict[str, Any]] | None = None, timeout: float
     ) -> Reply:
         body = render_template(self.body_template, messages)
-        status, data, raw = await self._http.post_json(self.url, body, timeout)
+        status, data, raw, retry_after = await self._http.post_json(self.url, body, timeout)
         if status >= 400:
-            raise self._http.http_error(status, raw)
+            raise self._http.http_error(status, raw, retry_after)
         try:
             value = self.path.find(data)
         except LookupError as exc:

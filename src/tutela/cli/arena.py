@@ -171,3 +171,50 @@ def serve_example(ctx: typer.Context) -> None:
     from tutela.arena.example_server import main
 
     raise typer.Exit(main(list(ctx.args)))
+
+
+@app.command("compare")
+def compare(
+    before: Annotated[Path, typer.Argument(help="A run folder or its attempts.jsonl (before).")],
+    after: Annotated[Path, typer.Argument(help="A run folder or its attempts.jsonl (after).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Name the categories and probes whose attack success rate rose; exit 1 if any did.
+
+    A rise counts only when the Wilson 95% intervals do not overlap, so noise is not a
+    regression.
+    """
+    from tutela.arena.runner import AttemptSink
+    from tutela.arena.scoring import compare as compare_runs
+    from tutela.errors import InputError
+
+    def attempts(path: Path) -> list[Any]:
+        file = path / "attempts.jsonl" if path.is_dir() else path
+        if not file.is_file():
+            raise InputError("no attempts file", subject=str(file), hint="give a run folder")
+        sink = AttemptSink(file)
+        try:
+            return sink.load()
+        finally:
+            sink.close()
+
+    result = compare_runs(attempts(before), attempts(after))
+    if json_out:
+        emit_json(result.to_dict())
+    else:
+        console = out_console()
+        for change in result.regressions:
+            console.print(
+                f"REGRESSION {change.scope} {change.name}: {change.asr_before} -> "
+                f"{change.asr_after}",
+                markup=False,
+            )
+        for change in result.improvements:
+            console.print(
+                f"improved   {change.scope} {change.name}: {change.asr_before} -> "
+                f"{change.asr_after}",
+                markup=False,
+            )
+        console.print(f"risk {result.risk_before} -> {result.risk_after}", markup=False)
+    if result.regressed:
+        raise typer.Exit(1)
