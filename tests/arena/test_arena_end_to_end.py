@@ -12,7 +12,7 @@ from tutela.catalog.evidence import list_evidence
 from tutela.ledger.log import iter_entries
 from tutela.workspace import Workspace
 
-# Categories decided by detectors other than the pattern-only compliance detector.
+# Categories each switched-on weakness must show up in.
 STRICT = {
     "excessive_agency",
     "improper_output_handling",
@@ -38,12 +38,14 @@ def test_every_weakness_switched_on_is_found(tmp_path: Path) -> None:
     assert result.score.overall.errors == 0
 
 
-def test_safe_target_has_no_false_positives_in_strict_categories(tmp_path: Path) -> None:
-    """With all weaknesses off, the strictly detected categories show no success."""
+def test_safe_target_has_no_false_positives(tmp_path: Path) -> None:
+    """With all weaknesses off, no category shows a success (deflections included: the
+    compliance detector's MiniLM classifier reads them as refusals, not compliance)."""
     with ExampleServer(set()) as server:
         result = run_arena(_config(server, "safe"), out_dir=tmp_path, concurrency=8)
-    for category in STRICT:
-        assert result.score.by_category[category].succeeded == 0, category
+    for category, rate in result.score.by_category.items():
+        assert rate.succeeded == 0, category
+    assert result.score.overall.trials > 20
 
 
 def test_evidence_reports_and_cli(tmp_path: Path, cli) -> None:
