@@ -53,7 +53,6 @@ from tutela.inventory.python_tables import (
     CONSTRUCTORS,
     DATASET_BUILDERS,
     DISTINCT_APIS,
-    FRAMEWORKS,
     GOOGLE,
     HF_ID,
     HF_LIBS,
@@ -220,7 +219,7 @@ def _distribution(module: str, names: Sequence[str]) -> str | None:
         return root.replace("_", "-")
     if root == "agents":
         return "openai-agents" if (set(names) & AGENTS_NAMES) else None
-    return FRAMEWORKS.get(root) or AI_IMPORTS.get(root)
+    return AI_IMPORTS.get(root)
 
 
 # --------------------------------------------------------------------------- parsing

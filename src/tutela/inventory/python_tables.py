@@ -18,7 +18,6 @@ __all__ = [
     "CONSTRUCTORS",
     "DATASET_BUILDERS",
     "DISTINCT_APIS",
-    "FRAMEWORKS",
     "GOOGLE",
     "HF_ID",
     "HF_LIBS",
@@ -44,35 +43,8 @@ __all__ = [
     "Ctor",
 ]
 
-FRAMEWORKS: dict[str, str] = {
-    "openai": "openai", "anthropic": "anthropic", "vertexai": "google-cloud-aiplatform",
-    "cohere": "cohere", "mistralai": "mistralai", "ollama": "ollama", "litellm": "litellm",
-    "langchain": "langchain", "langgraph": "langgraph", "langsmith": "langsmith",
-    "transformers": "transformers", "sentence_transformers": "sentence-transformers",
-    "vllm": "vllm", "torch": "torch", "torchvision": "torchvision",
-    "torchaudio": "torchaudio", "tensorflow": "tensorflow", "keras": "keras",
-    "tf_keras": "tf-keras", "sklearn": "scikit-learn", "xgboost": "xgboost",
-    "lightgbm": "lightgbm", "catboost": "catboost", "mlflow": "mlflow",
-    "huggingface_hub": "huggingface-hub", "datasets": "datasets",
-    "onnxruntime": "onnxruntime", "onnx": "onnx", "jax": "jax", "flax": "flax",
-    "groq": "groq", "together": "together", "replicate": "replicate", "crewai": "crewai",
-    "autogen": "pyautogen", "haystack": "haystack-ai", "dspy": "dspy",
-    "instructor": "instructor", "guidance": "guidance", "tiktoken": "tiktoken",
-    "peft": "peft", "accelerate": "accelerate", "diffusers": "diffusers", "trl": "trl",
-    "bitsandbytes": "bitsandbytes", "optimum": "optimum", "timm": "timm",
-    "tokenizers": "tokenizers", "safetensors": "safetensors", "spacy": "spacy",
-    "fastai": "fastai", "pytorch_lightning": "pytorch-lightning", "lightning": "lightning",
-    "semantic_kernel": "semantic-kernel", "pydantic_ai": "pydantic-ai",
-    "smolagents": "smolagents", "llama_cpp": "llama-cpp-python", "chromadb": "chromadb",
-    "qdrant_client": "qdrant-client", "pinecone": "pinecone", "weaviate": "weaviate-client",
-    "faiss": "faiss-cpu", "gpt4all": "gpt4all", "ctransformers": "ctransformers",
-    "cv2": "opencv-python", "gensim": "gensim", "deepspeed": "deepspeed", "wandb": "wandb",
-    "evaluate": "evaluate", "outlines": "outlines", "guardrails": "guardrails-ai",
-    "nemoguardrails": "nemoguardrails", "ragas": "ragas", "deepeval": "deepeval",
-    "keras_nlp": "keras-nlp", "keras_hub": "keras-hub", "tensorflow_hub": "tensorflow-hub",
-    "paddle": "paddlepaddle", "xformers": "xformers", "unsloth": "unsloth",
-    "ultralytics": "ultralytics", "anthropic_bedrock": "anthropic-bedrock",
-}  # fmt: skip
+# Import name -> distribution lives in tutela.inventory.catalog.AI_IMPORTS (one table
+# for code and manifests).
 GOOGLE: dict[str, str] = {
     "google.genai": "google-genai",
     "google.generativeai": "google-generativeai",
