@@ -183,6 +183,9 @@ class _State:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The default backlog of 5 makes the kernel reset connections when a
+    # concurrent arena run opens dozens at once; a real app would queue them.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], state: _State) -> None:
         super().__init__(address, _Handler)
