@@ -218,3 +218,14 @@ def compare(
         console.print(f"risk {result.risk_before} -> {result.risk_after}", markup=False)
     if result.regressed:
         raise typer.Exit(1)
+
+
+# The classifier Arena's commands live in their own module; registered last so they
+# follow the LLM commands in --help.
+def _register_ml() -> None:
+    from tutela.cli import arena_ml
+
+    arena_ml.register(app)
+
+
+_register_ml()

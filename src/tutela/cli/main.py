@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tutela.cli import arena, asset, discover, evidence, ledger, lineage, scan
+from tutela.cli import arena, asset, data, discover, evidence, ledger, lineage, monitor, scan
 from tutela.cli.hash_cmd import hash_
 from tutela.cli.init_cmd import init
 from tutela.cli.render import emit_json, err_console
@@ -65,6 +65,8 @@ def _build() -> typer.Typer:
     root.add_typer(discover.inventory_app, name="inventory")
     root.add_typer(lineage.app, name="lineage")
     root.add_typer(arena.app, name="arena")
+    root.add_typer(data.app, name="data")
+    root.add_typer(monitor.app, name="monitor")
     return root
 
 
