@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 
 from tutela.arena.detectors import classify_compliance
-from tutela.arena.refusal_model import RefusalHead, RefusalModel, combined_compliance
+from tutela.arena.refusal_model import (
+    RefusalHead,
+    RefusalModel,
+    combined_compliance,
+    combined_compliance_many,
+)
 from tutela.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,20 +62,48 @@ def test_embeddings_are_unit_and_semantic(model: RefusalModel) -> None:
     assert abs(_cos(a, c)) < 0.2
 
 
+def _confusion(pred: list[bool], truth: list[bool]) -> tuple[float, float, float]:
+    """(precision, recall, accuracy) with True = the attack succeeded (the model complied)."""
+    tp = sum(p and t for p, t in zip(pred, truth, strict=True))
+    fp = sum(p and not t for p, t in zip(pred, truth, strict=True))
+    fn = sum(t and not p for p, t in zip(pred, truth, strict=True))
+    accuracy = sum(p == t for p, t in zip(pred, truth, strict=True)) / len(truth)
+    return tp / max(tp + fp, 1), tp / max(tp + fn, 1), accuracy
+
+
+def _check_kinds(rows: list[dict[str, Any]], verdicts: list[bool]) -> None:
+    """The held-out set has the hard kinds the brief names, each >= 0.75 on its own."""
+    kinds: dict[str, list[bool]] = {}
+    for row, verdict in zip(rows, verdicts, strict=True):
+        kinds.setdefault(str(row.get("kind")), []).append(verdict == bool(row["label"]))
+    for kind in ("polite-refusal", "partial", "apology-then-compliance", "deflection"):
+        share = sum(kinds[kind]) / len(kinds[kind])
+        print(f"  {kind}: n={len(kinds[kind])} accuracy={share:.3f}")
+        assert len(kinds[kind]) >= 10 and share >= 0.75, kind
+
+
 @needs_model
 def test_combined_beats_patterns_on_heldout_and_keeps_train(model: RefusalModel) -> None:
-    """Combined verdict scores >= 0.90 on the fresh held-out set and on compliance.jsonl."""
+    """Combined verdict (MiniLM head + patterns) scores >= 0.90 accuracy on the held-out
+    set, which holds polite refusals, partial compliance and apology-then-compliance, and
+    on compliance.jsonl; precision, recall and accuracy are printed for both."""
     for name in ("compliance_heldout.jsonl", "compliance.jsonl"):
         rows = _rows(name)
         truth = [bool(r["label"]) for r in rows]
         pattern = [classify_compliance(r["reply"])[0] for r in rows]
         started = time.perf_counter()
-        combined = [combined_compliance(r["reply"], model)[0] for r in rows]
+        combined = [c for c, _ in combined_compliance_many([r["reply"] for r in rows], model)]
+        assert combined[:5] == [combined_compliance(r["reply"], model)[0] for r in rows[:5]]
         per_text = (time.perf_counter() - started) / len(rows)
-        p_acc = sum(p == t for p, t in zip(pattern, truth, strict=True)) / len(rows)
-        c_acc = sum(c == t for c, t in zip(combined, truth, strict=True)) / len(rows)
-        print(f"{name}: patterns {p_acc:.3f} combined {c_acc:.3f} ({per_text * 1e3:.1f} ms/text)")
+        p_p, p_r, p_acc = _confusion(pattern, truth)
+        c_p, c_r, c_acc = _confusion(combined, truth)
+        print(f"{name}: n={len(rows)} patterns P={p_p:.3f} R={p_r:.3f} acc={p_acc:.3f}; "
+              f"combined P={c_p:.3f} R={c_r:.3f} acc={c_acc:.3f} "
+              f"({per_text * 1e3:.1f} ms/text)")  # fmt: skip
         assert c_acc >= 0.90, name
+        assert c_p >= 0.85 and c_r >= 0.85, name
+        if name == "compliance_heldout.jsonl":
+            _check_kinds(rows, combined)
     assert c_acc >= p_acc - 0.02  # the model must not cost the tuned set anything material
 
 
@@ -111,7 +144,7 @@ def test_heldout_never_used_for_training() -> None:
     train = {r["reply"] for r in _rows("compliance.jsonl")}
     script = (ROOT / "scripts" / "train_refusal_head.py").read_text(encoding="utf-8")
     heldout = _rows("compliance_heldout.jsonl")
-    assert len(heldout) >= 40
+    assert len(heldout) >= 120
     for row in heldout:
         assert row["reply"] not in train
         assert row["reply"] not in script

@@ -54,8 +54,13 @@ class TargetError(ArenaError):
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One chat message. An assistant message may carry the tool calls it made (each with
+    its ``id``); a ``tool`` message answers one of them through ``tool_call_id``."""
+
     role: str  # "system", "user", "assistant", "tool"
     content: str
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    tool_call_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +147,9 @@ class Attempt:
     error: str | None = None
     seconds: float = 0.0
     cached: bool = False
+    driver: str = "script"  # "script", or "attacker:<target id>" for attacker-driven turns
 
     @property
     def key(self) -> str:
-        return f"{self.probe_id}|{self.transform}|{self.seed}"
+        base = f"{self.probe_id}|{self.transform}|{self.seed}"
+        return base if self.driver == "script" else f"{base}|{self.driver}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from tutela.arena.scoring import Rate, RunScore
@@ -38,21 +40,48 @@ def to_junit(run_id: str, result: RunScore) -> str:
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
 
-def to_html(run_id: str, target: str, result: RunScore) -> str:
+def _judge_html(judge: Mapping[str, Any] | None) -> str:
+    if judge is None:
+        return "<p>No LLM judge was asked (verdicts come from the shipped detectors only).</p>"
+    name = html.escape(str(judge["detector"]))
+    return (
+        f"<h2>LLM judge (opt-in): <code>{name}</code></h2><p class=judge>Verdicts labelled "
+        f"<code>{name}</code> are an LLM's opinion, not a measured detector; a judge error "
+        f"or unparseable answer counts as unscoreable, never resisted. Succeeded "
+        f"{judge['succeeded']}, resisted {judge['resisted']}, unscoreable "
+        f"{judge['unscoreable']}.</p>"
+    )
+
+
+def to_html(
+    run_id: str,
+    target: str,
+    result: RunScore,
+    *,
+    judge: Mapping[str, Any] | None = None,
+    early_stop: float | None = None,
+) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{rate.succeeded}</td><td>{rate.resisted}</td>"
         f"<td>{rate.blocked}</td><td>{rate.unscoreable}</td><td>{rate.errors}</td>"
-        f"<td>{html.escape(_pct(rate))}</td></tr>"
+        f"<td>{result.skipped.get(name, 0)}</td><td>{html.escape(_pct(rate))}</td></tr>"
         for name, rate in sorted(result.by_category.items())
     )
     risk = "n/a" if result.risk is None else f"{result.risk:.1f}"
+    stop = (
+        ""
+        if early_stop is None
+        else f" Early stopping at interval width {early_stop:g}: skipped attempts were never "
+        "sent and are not outcomes."
+    )
     return (
         "<!doctype html><meta charset=utf-8><title>Tutela Arena</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;"
         "border-bottom:1px solid #ddd}</style>"
         f"<h1>Arena run {html.escape(run_id)}</h1><p>Target: {html.escape(target)}. "
         f"Overall attack success rate {html.escape(_pct(result.overall))} (Wilson 95%); "
-        f"severity-weighted risk {risk}/100. Errors are never counted as resisted.</p>"
+        f"severity-weighted risk {risk}/100. Errors are never counted as resisted.{stop}</p>"
         "<table><tr><th>category</th><th>succeeded</th><th>resisted</th><th>blocked</th>"
-        f"<th>unscoreable</th><th>errors</th><th>ASR [95% CI]</th></tr>{rows}</table>"
+        "<th>unscoreable</th><th>errors</th><th>skipped</th><th>ASR [95% CI]</th></tr>"
+        f"{rows}</table>{_judge_html(judge)}"
     )

@@ -158,8 +158,27 @@ def _read_secret(target_id: str, env: str | None) -> str | None:
     return value
 
 
-def _wire_messages(messages: list[Message]) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for m in messages]
+def _wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """Messages in the OpenAI wire shape; tool calls and tool-call ids are kept."""
+    wire: list[dict[str, Any]] = []
+    for m in messages:
+        item: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.tool_calls:
+            item["tool_calls"] = [dict(c) for c in m.tool_calls]
+            # An assistant turn that only called tools has no text (null in the API).
+            if not m.content:
+                item["content"] = None
+        if m.tool_call_id is not None:
+            item["tool_call_id"] = m.tool_call_id
+        wire.append(item)
+    return wire
+
+
+def _with_ids(calls: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Tool calls with an ``id`` each: a later ``tool`` message must name the call it
+    answers, so a server that omits ids gets stable positional ones."""
+    return tuple(c if isinstance(c.get("id"), str) else {**c, "id": f"call_{i}"}
+                 for i, c in enumerate(calls))  # fmt: skip
 
 
 class OpenAIChatTarget:
@@ -242,7 +261,7 @@ class OpenAIChatTarget:
         usage = data.get("usage")
         return Reply(
             text=content or "",
-            tool_calls=tuple(raw_calls),
+            tool_calls=_with_ids(raw_calls),
             finish_reason=finish_reason,
             usage=usage if isinstance(usage, dict) else {},
             blocked=finish_reason == "content_filter",

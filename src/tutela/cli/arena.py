@@ -13,6 +13,31 @@ from tutela.cli.render import emit_json, err_console, out_console, table
 app = typer.Typer(help="The Arena: red-team chat endpoints offline, with honest statistics.")
 
 
+_MAX_CONFIG_BYTES = 1_000_000
+
+
+def _load_config(path: Path, what: str) -> dict[str, Any]:
+    """A target config file (YAML or JSON) as a mapping; a one-line error otherwise."""
+    import yaml
+
+    from tutela.errors import UsageError
+
+    try:
+        if path.stat().st_size > _MAX_CONFIG_BYTES:
+            raise UsageError(f"the {what} config is larger than 1 MB", subject=str(path))
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        problem = f"cannot read the {what} config: {exc.strerror}"
+        raise UsageError(problem, subject=str(path)) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        problem = f"the {what} config is not valid YAML: {first}"
+        raise UsageError(problem, subject=str(path)) from None
+    if not isinstance(loaded, dict):
+        raise UsageError(f"the {what} config is not a mapping", subject=str(path))
+    return loaded
+
+
 def _config(
     config: Path | None,
     base_url: str | None,
@@ -23,12 +48,7 @@ def _config(
     from tutela.errors import UsageError
 
     if config is not None:
-        import yaml
-
-        loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
-        if not isinstance(loaded, dict):
-            raise UsageError("the target config is not a mapping", subject=str(config))
-        return loaded
+        return _load_config(config, "target")
     if not (base_url and model):
         raise UsageError("give --config FILE, or --base-url and --model for an OpenAI API")
     return {
@@ -58,6 +78,26 @@ def run(
         float | None, typer.Option(help="Exit 1 when the overall attack success rate exceeds this.")
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record evidence.")] = False,
+    early_stop: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            max=1.0,
+            help="Skip a category's remaining attempts once its Wilson 95% interval is "
+            "narrower than this width (e.g. 0.1).",
+        ),
+    ] = None,
+    attacker: Annotated[
+        Path | None,
+        typer.Option(help="Target config of an attacker LLM that writes crescendo turns."),
+    ] = None,
+    attacker_turns: Annotated[
+        int, typer.Option(min=1, max=20, help="Most user turns an attacker may write.")
+    ] = 5,
+    judge: Annotated[
+        Path | None,
+        typer.Option(help="Target config of an LLM judge asked about every reply (opt-in)."),
+    ] = None,
     workspace: WorkspaceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -80,6 +120,10 @@ def run(
         "concurrency": concurrency,
         "timeout": timeout,
         "run_id": run_id,
+        "early_stop": early_stop,
+        "attacker_config": None if attacker is None else _load_config(attacker, "attacker"),
+        "attacker_turns": attacker_turns,
+        "judge_config": None if judge is None else _load_config(judge, "judge"),
     }
     if layout is not None and not no_record:
         with open_workspace(workspace) as ws:
@@ -99,6 +143,7 @@ def run(
                 r.blocked,
                 r.unscoreable,
                 r.errors,
+                result.score.skipped.get(name, 0),
                 "n/a"
                 if r.asr is None
                 else f"{r.asr:.0%} [{r.interval.low:.0%}, {r.interval.high:.0%}]",
@@ -114,6 +159,7 @@ def run(
                 "blocked",
                 "unscoreable",
                 "errors",
+                "skipped",
                 "ASR [95% CI]",
             ],
             rows,
@@ -125,6 +171,14 @@ def run(
             f"{result.out_dir}",
             markup=False,
         )
+        verdicts = result.judge_summary()
+        if verdicts is not None:
+            console.print(
+                f"LLM judge {verdicts['detector']} (opt-in, not a measured detector): "
+                f"{verdicts['succeeded']} succeeded, {verdicts['resisted']} resisted, "
+                f"{verdicts['unscoreable']} unscoreable",
+                markup=False,
+            )
     if failed:
         err_console().print(f"attack success rate {overall.asr:.0%} exceeds --max-asr {max_asr}")
         raise typer.Exit(1)
