@@ -132,6 +132,9 @@ def _estimators() -> list[Any]:
         warnings.simplefilter("ignore")
         for model in models:
             model.fit(x, y)
+        # Multi-class gradient boosting pickles its Cython loss through __pyx_unpickle.
+        y3 = np.digitize(x[:, 0], [0.33, 0.66])
+        models.append(GradientBoostingClassifier(n_estimators=2).fit(x, y3))
         table = pd.DataFrame({"a": ["x", "y"] * 20, "b": x[:, 1]})
         columns = ColumnTransformer(
             [("oh", OneHotEncoder(), ["a"]), ("sc", StandardScaler(), ["b"])]

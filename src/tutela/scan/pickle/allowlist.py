@@ -396,6 +396,8 @@ ALLOW_EXACT: dict[str, str] = {
     # scikit-learn helpers that appear inside fitted estimators
     "sklearn.tree._tree.Tree": "decision tree arrays",
     "sklearn.utils._bunch.Bunch": "dict with attribute access",
+    # Multi-class gradient boosting keeps its loss, a Cython class with state.
+    "sklearn._loss._loss.__pyx_unpickle_CyHalfMultinomialLoss": "Cython unpickle helper",
     **{
         f"sklearn.{m}.newObj": "Cython helper: cls.__new__(cls) (class judged)"
         for m in ("neighbors._kd_tree", "neighbors._ball_tree", "metrics._dist_metrics")
@@ -483,6 +485,7 @@ HIGHER_ORDER: dict[str, tuple[int, ...]] = {
     "sklearn.neighbors._kd_tree.newObj": (0,),
     "sklearn.neighbors._ball_tree.newObj": (0,),
     "sklearn.metrics._dist_metrics.newObj": (0,),
+    "sklearn._loss._loss.__pyx_unpickle_CyHalfMultinomialLoss": (0,),
     "functools.reduce": (0,),
     "operator.call": (0,),
     "_operator.call": (0,),
