@@ -98,14 +98,33 @@ def run(
         Path | None,
         typer.Option(help="Target config of an LLM judge asked about every reply (opt-in)."),
     ] = None,
+    classifier: Annotated[
+        str | None,
+        typer.Option(
+            help="A classifier (estimator file, ONNX file or HTTP config) instead of a chat "
+            "target: runs `tutela arena ml run` with --data and --label."
+        ),
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="Rows to attack (with --classifier).")] = None,
+    label: Annotated[str | None, typer.Option(help="Label column (with --classifier).")] = None,
     workspace: WorkspaceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Run the probes against a target; attempts are saved as they finish (resumable)."""
     from tutela.arena.service import run_arena
     from tutela.config import find_workspace
-    from tutela.errors import WorkspaceError
+    from tutela.errors import UsageError, WorkspaceError
 
+    if classifier is not None:
+        if data is None or label is None:
+            raise UsageError("--classifier needs --data FILE and --label COL")
+        from tutela.cli.arena_ml import run_classifier_command
+
+        code = run_classifier_command(
+            model=classifier, data=data, label=label, seed=0, out=out, run_id=run_id,
+            max_asr=max_asr, no_record=no_record, workspace=workspace, json_out=json_out,
+        )  # fmt: skip
+        raise typer.Exit(code)
     cfg = _config(config, base_url, model, api_key_env, target_id)
     try:
         layout = find_workspace(workspace)

@@ -1,0 +1,1 @@
+"""Classifier targets: estimator files (in a worker), ONNX, HTTP endpoints, callables."""
