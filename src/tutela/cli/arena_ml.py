@@ -75,8 +75,9 @@ def _render(result: Any) -> None:
         )
     overall = result.score.overall
     asr = "n/a" if overall.asr is None else f"{overall.asr:.0%}"
+    risk = "n/a" if result.score.risk is None else f"{result.score.risk:.1f}"
     out_console().print(
-        f"overall ASR {asr}, risk {result.score.risk}; {result.queries} queries; report, "
+        f"overall ASR {asr}, risk {risk}; {result.queries} queries; report, "
         f"JUnit and attempts in {result.out_dir}",
         markup=False,
     )

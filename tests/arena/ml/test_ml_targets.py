@@ -93,7 +93,14 @@ def test_trust_decision_opens_and_revoke_closes_the_gate(
     """A benign file the scanner cannot vouch for (a medium 'unknown import' finding) is
     refused until a trust decision is recorded in the ledger; a revocation refuses it
     again. Decisions are found by digest."""
-    model = train("gb", wine)  # multi-class boosting pickles a loss the allowlist lacks
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    # numpy.sqrt as a pickled callable is benign but not on the allowlist: a medium finding.
+    model = make_pipeline(
+        FunctionTransformer(np.sqrt), GradientBoostingClassifier(n_estimators=30, random_state=0)
+    ).fit(wine.features, wine.labels.astype(int))
     path = _save(model, tmp_path / "gb.joblib", "joblib")
     with pytest.raises(ModelRefused):
         open_target(path, workspace=workspace)
