@@ -1,7 +1,8 @@
 """`tutela monitor watch`: the watch file, and one cycle of checks, rules and delivery.
 
-A watch file (YAML) lists checks (``canaries`` today; other check kinds register through
-``extra_checks``), alert rules over the checks' metrics, and delivery channels::
+A watch file (YAML) lists checks (``canaries``, and ``drift`` entries described in
+``tutela.monitor.drift_watch``; other check kinds register through ``extra_checks``), alert
+rules over the checks' metrics, and delivery channels::
 
     canaries:
       - service: chat.yaml        # an Arena target config, relative to this file
@@ -116,17 +117,24 @@ def load_watch(path: Path, extra_checks: Sequence[Check] = ()) -> WatchPlan:
             subject=str(path),
             expected="canaries, rules, deliver",
         )
-    unknown = set(data) - {"canaries", "rules", "deliver", "every"}
+    unknown = set(data) - {"canaries", "drift", "rules", "deliver", "every"}
     if unknown:
         raise InputError(
             f"unknown keys: {', '.join(sorted(map(str, unknown)))}",
             subject=str(path),
-            expected="canaries, rules, deliver, every",
+            expected="canaries, drift, rules, deliver, every",
         )
     canaries = data.get("canaries") or []
     if not isinstance(canaries, list) or len(canaries) > MAX_CHECKS:
         raise InputError(f"'canaries' must be a list of at most {MAX_CHECKS}", subject=str(path))
     checks: list[Check] = [_canary(raw, i, path.parent) for i, raw in enumerate(canaries)]
+    drift = data.get("drift") or []
+    if not isinstance(drift, list) or len(drift) > MAX_CHECKS:
+        raise InputError(f"'drift' must be a list of at most {MAX_CHECKS}", subject=str(path))
+    if drift:
+        from tutela.monitor.drift_watch import parse_drift_check
+
+        checks.extend(parse_drift_check(raw, i, path.parent) for i, raw in enumerate(drift))
     checks.extend(extra_checks)
     rules = data.get("rules")
     if isinstance(rules, str):

@@ -216,6 +216,8 @@ def record_drift(
                 "reference": reference,
                 "current": current,
                 **report.to_dict(),
+                # Flat values, so alert rules can read earlier windows without re-deriving them.
+                "metrics": report.metrics(),
             },
             summary={
                 "drifted": report.drifted,
