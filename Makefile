@@ -10,8 +10,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 
+# The demo uses the classifier Arena, the data check and drift monitoring.
 install: $(BIN)/python
-	$(PIP) -e .
+	$(PIP) -e '.[ml,monitor]'
 
 # torch is pinned: 2.13.0 is a CPU wheel that lies on the machine; anything else
 # would download a multi-GB CUDA build.

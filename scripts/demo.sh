@@ -61,6 +61,28 @@ for _ in $(seq 1 50); do "$PY" -c "import socket; socket.create_connection(('127
 kill $SERVER 2>/dev/null || true
 "$TUTELA" evidence list --kind evaluation
 
+step "5c. Check a training set: a backdoor trigger is planted in 3% of its rows"
+"$PY" ../scripts/demo_ml.py .
+set +e
+"$TUTELA" data check data/credit_train.csv --labels target
+code=$?
+set -e
+echo "(exit code $code: 1 means a finding at or above --fail-on high)"
+[ "$code" -eq 1 ] || { echo "the planted backdoor was not found: this is a bug" >&2; exit 1; }
+
+step "5d. Attack the classifier in the Arena: black-box evasion, extraction, calibration, robustness"
+"$TUTELA" arena ml run models/credit.joblib --data data/credit_test.csv --label target --samples 20 --budget 500
+echo "The model file was scanned clean first and loaded only in a separate worker process."
+
+step "5e. Watch production data: drift against the training data, decided by effect size"
+set +e
+"$TUTELA" monitor drift data/credit_train.csv data/credit_production.csv --asset model:credit
+code=$?
+set -e
+echo "(exit code $code: 1 means the dataset drifted)"
+[ "$code" -eq 1 ] || { echo "the planted shift was not detected: this is a bug" >&2; exit 1; }
+"$TUTELA" evidence list --kind drift
+
 step "6. The tamper-evident ledger"
 "$TUTELA" ledger log --limit 10
 "$TUTELA" ledger verify
