@@ -38,6 +38,10 @@ def _load_config(path: Path, what: str) -> dict[str, Any]:
     return loaded
 
 
+def _risk(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
 def _config(
     config: Path | None,
     base_url: str | None,
@@ -186,7 +190,7 @@ def run(
         console = out_console()
         asr = "n/a" if overall.asr is None else f"{overall.asr:.0%}"
         console.print(
-            f"overall ASR {asr}, risk {result.score.risk}; report, JUnit and attempts in "
+            f"overall ASR {asr}, risk {_risk(result.score.risk)}; report, JUnit and attempts in "
             f"{result.out_dir}",
             markup=False,
         )
@@ -288,7 +292,9 @@ def compare(
                 f"{change.asr_after}",
                 markup=False,
             )
-        console.print(f"risk {result.risk_before} -> {result.risk_after}", markup=False)
+        console.print(
+            f"risk {_risk(result.risk_before)} -> {_risk(result.risk_after)}", markup=False
+        )
     if result.regressed:
         raise typer.Exit(1)
 
