@@ -15,6 +15,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -457,6 +458,8 @@ class _Runner:
         # The attacker and the judge have their own caches (keyed by their configuration),
         # so changing either never replays the other's or the target's answers.
         self.helper_caches = dict(helper_caches or {})
+        # One thread: detectors (and torch's thread setting) are never used concurrently.
+        self.detect_pool: ThreadPoolExecutor | None = None
 
     def _delay(self, error: TargetError, attempt: Attempt, tries: int) -> float:
         retry_after = getattr(error, "retry_after", None)
@@ -615,7 +618,15 @@ class _Runner:
     async def _verdicts(
         self, attempt: Attempt, messages: list[Message], reply: Reply
     ) -> list[Detection]:
-        found = self._detect(attempt, messages, reply)
+        if self.detect_pool is None:
+            found = self._detect(attempt, messages, reply)
+        else:
+            # Detectors are CPU work (the MiniLM classifier): off the event loop, other
+            # attempts keep sending while one reply is judged.
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(
+                self.detect_pool, self._detect, attempt, messages, reply
+            )
         if self.judge is not None:
             found.append(await self._ask_judge(attempt, messages, reply))
         return found
@@ -750,7 +761,12 @@ async def run_all(
     if len(pending) < len(attempts):
         log.info("resuming: %d of %d attempts already finished", len(attempts) - len(pending),
                  len(attempts))  # fmt: skip
-    results = await asyncio.gather(*(one(a) for a in pending))
+    runner.detect_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tutela-detect")
+    try:
+        results = await asyncio.gather(*(one(a) for a in pending))
+    finally:
+        runner.detect_pool.shutdown(wait=True)
+        runner.detect_pool = None
     by_key = {a.key: a for a in results if a is not None}
     by_key.update({k: v for k, v in done.items() if k not in by_key})
     ordered = [by_key[a.key] for a in attempts if a.key in by_key]
