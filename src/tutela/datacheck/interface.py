@@ -6,10 +6,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Any, Final
 
 from tutela.errors import InputError, LimitExceeded, UsageError
+from tutela.severity import Severity
 
 __all__ = [
     "MAX_LISTED_ROWS",
@@ -70,28 +71,6 @@ class FindingKind(StrEnum):
     IMBALANCE = "imbalance"
     PII = "pii"
     BACKDOOR = "backdoor"
-
-
-class Severity(IntEnum):
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            raise DataCheckError(
-                "unknown severity",
-                expected="one of critical, high, medium, low, info",
-                found=repr(text),
-            ) from None
-
-    def label(self) -> str:
-        return self.name.lower()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from tutela.errors import TutelaError
+from tutela.severity import Severity
 
 __all__ = [
     "FileReport",
@@ -22,28 +23,6 @@ __all__ = [
     "Severity",
     "Verdict",
 ]
-
-
-class Severity(IntEnum):
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            raise ScanError(
-                "unknown severity",
-                expected="one of critical, high, medium, low, info",
-                found=repr(text),
-            ) from None
-
-    def label(self) -> str:
-        return self.name.lower()
 
 
 class Verdict(StrEnum):
