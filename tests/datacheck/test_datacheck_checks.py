@@ -36,6 +36,21 @@ def test_exact_and_near_duplicates_found() -> None:
     assert sorted(pairs) == [[10, 181], [90, 182]]
 
 
+def test_rows_alike_only_through_filled_missing_values_are_not_near_duplicates() -> None:
+    """Missing numbers are filled with the median; rows that match only because both
+    lack most of their values are not near duplicates, while a real near copy still is."""
+    wine = sklearn_frame("wine")
+    features = [c for c in wine.columns if c != "target"]
+    gappy = wine.iloc[[20, 21]].copy()
+    gappy[features[1:]] = np.nan  # only the first feature is left, and it differs slightly
+    gappy[features[0]] = wine[features[0]].median() + np.array([0.0, 0.001])
+    near = wine.iloc[[10]].copy()
+    near[features] = near[features] + 0.001 * wine[features].std()
+    frame = pd.concat([wine, gappy, near], ignore_index=True)
+    found = _checks(find_duplicates(prepare(frame, label="target")))
+    assert sorted(found["duplicate.near"].details["pairs"]) == [[10, 180]]
+
+
 @pytest.mark.parametrize("name", ["breast_cancer", "wine", "digits"])
 def test_clean_data_has_no_duplicates(name: str) -> None:
     assert find_duplicates(prepare(sklearn_frame(name), label="target")) == []

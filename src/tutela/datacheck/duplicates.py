@@ -117,6 +117,11 @@ def find_duplicates(
     rows, rms, partner = _nearest(data.standardized, seed)
     tau = near_threshold(rms)
     near = (rms < tau) & ~(in_exact[rows] & in_exact[partner])
+    if data.numeric:
+        # Missing numbers are filled with the median, so two rows that both lack a value
+        # would look alike for a reason that says nothing about the rows: leave them out.
+        complete = data.frame[data.numeric].notna().all(axis=1).to_numpy()
+        near &= complete[rows] & complete[partner]
     if near.any():
         pairs = sorted(
             {
