@@ -26,7 +26,6 @@ from tutela.arena.runner import (
 )
 from tutela.arena.scoring import RunScore, score
 from tutela.arena.targets import target_from_config
-from tutela.version import tutela_version
 
 __all__ = ["ArenaResult", "run_arena", "target_asset_id", "target_digest"]
 
@@ -184,8 +183,7 @@ def run_arena(
 
 
 def _record(ws: Any, config: Mapping[str, Any], target_id: str, result: ArenaResult) -> str:
-    from tutela.catalog.assets import ensure_asset_in
-    from tutela.catalog.evidence import record_evidence_in
+    from tutela.catalog.evidence import record_on_asset
 
     asset = target_asset_id(target_id)
     summary: dict[str, Any] = {
@@ -199,22 +197,19 @@ def _record(ws: Any, config: Mapping[str, Any], target_id: str, result: ArenaRes
         summary["judge"] = result.judge
     for name, rate in result.score.by_category.items():
         summary[f"asr.{name}"] = rate.asr
-    with ws.transaction() as tx:
-        ensure_asset_in(tx, asset, description="Chat endpoint evaluated in the Arena",
-                        tags=["source:arena"])  # fmt: skip
-        evidence = record_evidence_in(
-            tx,
-            asset_id=asset,
-            kind="evaluation",
-            producer=PRODUCER,
-            producer_version=tutela_version(),
-            payload={
-                **result.to_dict(),
-                "target": dict(config),
-                "attempts_file": str(result.out_dir / "attempts.jsonl"),
-            },
-            summary=summary,
-            version_digest=target_digest(config),
-            location=str(result.out_dir),
-        )
-    return evidence.id
+    return record_on_asset(
+        ws,
+        asset_id=asset,
+        description="Chat endpoint evaluated in the Arena",
+        tags=["source:arena"],
+        kind="evaluation",
+        producer=PRODUCER,
+        payload={
+            **result.to_dict(),
+            "target": dict(config),
+            "attempts_file": str(result.out_dir / "attempts.jsonl"),
+        },
+        summary=summary,
+        version_digest=target_digest(config),
+        location=str(result.out_dir),
+    ).id

@@ -10,14 +10,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tutela.catalog.assets import ensure_version, require_asset
+from tutela.catalog.assets import ensure_asset_in, ensure_version, require_asset
 from tutela.catalog.schemas import EvidenceOut
 from tutela.errors import InputError
 from tutela.ledger.canonical import canonical_json
 from tutela.store.models import Evidence, EvidenceKind, Version
 from tutela.workspace import Transaction, Workspace
 
-__all__ = ["list_evidence", "record_evidence", "record_evidence_in"]
+__all__ = ["list_evidence", "record_evidence", "record_evidence_in", "record_on_asset"]
 
 
 def _out(evidence: Evidence, digest: str | None) -> EvidenceOut:
@@ -94,6 +94,41 @@ def record_evidence_in(
 def record_evidence(ws: Workspace, *, actor: str | None = None, **fields: Any) -> EvidenceOut:
     with ws.transaction(actor) as tx:
         return record_evidence_in(tx, **fields)
+
+
+def record_on_asset(
+    ws: Workspace,
+    *,
+    asset_id: str,
+    description: str,
+    tags: list[str],
+    kind: EvidenceKind | str,
+    producer: str,
+    payload: Mapping[str, Any],
+    summary: Mapping[str, Any] | None = None,
+    version_digest: str | None = None,
+    location: str | None = None,
+) -> EvidenceOut:
+    """One producer's evidence in one transaction, registering the asset when it is new.
+
+    How most producers record: the asset may be met for the first time, and the evidence
+    and its ledger entry must land together with it or not at all.
+    """
+    from tutela.version import tutela_version
+
+    with ws.transaction() as tx:
+        ensure_asset_in(tx, asset_id, description=description, tags=tags)
+        return record_evidence_in(
+            tx,
+            asset_id=asset_id,
+            kind=kind,
+            producer=producer,
+            producer_version=tutela_version(),
+            payload=payload,
+            summary=summary,
+            version_digest=version_digest,
+            location=location,
+        )
 
 
 def list_evidence(

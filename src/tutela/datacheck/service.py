@@ -203,10 +203,9 @@ def _check(
 
 def record_report(ws: Any, report: DataCheckReport, asset_id: str) -> str:
     """One ``scan`` evidence record on the dataset version, in one ledger transaction."""
-    from tutela.catalog.assets import ensure_asset_in, parse_asset_id
-    from tutela.catalog.evidence import record_evidence_in
+    from tutela.catalog.assets import parse_asset_id
+    from tutela.catalog.evidence import record_on_asset
     from tutela.store.models import AssetKind
-    from tutela.version import tutela_version
 
     kind, _ = parse_asset_id(asset_id)
     if kind is not AssetKind.DATASET:
@@ -224,22 +223,15 @@ def record_report(ws: Any, report: DataCheckReport, asset_id: str) -> str:
         "rows": report.rows,
         **{f"findings.{k}": v for k, v in report.counts().items()},
     }
-    with ws.transaction() as tx:
-        ensure_asset_in(
-            tx,
-            asset_id,
-            description="Dataset checked by `tutela data check`",
-            tags=["source:datacheck"],
-        )
-        evidence = record_evidence_in(
-            tx,
-            asset_id=asset_id,
-            kind="scan",
-            producer=PRODUCER,
-            producer_version=tutela_version(),
-            payload=payload,
-            summary=summary,
-            version_digest=report.digest,
-            location=report.dataset,
-        )
-    return evidence.id
+    return record_on_asset(
+        ws,
+        asset_id=asset_id,
+        description="Dataset checked by `tutela data check`",
+        tags=["source:datacheck"],
+        kind="scan",
+        producer=PRODUCER,
+        payload=payload,
+        summary=summary,
+        version_digest=report.digest,
+        location=report.dataset,
+    ).id

@@ -385,28 +385,19 @@ def _record(
     ws: Any, config: Mapping[str, Any], asset: str, payload: dict[str, Any], summary: dict[str, Any]
 ) -> str:
     from tutela.arena.service import target_digest
-    from tutela.catalog.assets import ensure_asset_in
-    from tutela.catalog.evidence import record_evidence_in
-    from tutela.version import tutela_version
+    from tutela.catalog.evidence import record_on_asset
 
-    with ws.transaction() as tx:
-        ensure_asset_in(
-            tx,
-            asset,
-            description="Third-party AI service watched by canaries",
-            tags=["source:monitor"],
-        )
-        evidence = record_evidence_in(
-            tx,
-            asset_id=asset,
-            kind="canary",
-            producer=PRODUCER,
-            producer_version=tutela_version(),
-            payload=payload,
-            summary=summary,
-            version_digest=target_digest(config),
-        )
-    return evidence.id
+    return record_on_asset(
+        ws,
+        asset_id=asset,
+        description="Third-party AI service watched by canaries",
+        tags=["source:monitor"],
+        kind="canary",
+        producer=PRODUCER,
+        payload=payload,
+        summary=summary,
+        version_digest=target_digest(config),
+    ).id
 
 
 def run_canary(

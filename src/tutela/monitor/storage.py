@@ -91,43 +91,35 @@ def store_profile(
     description: str | None = None,
 ) -> StoredWindow:
     """Write the profile file, then record it as drift evidence in one transaction."""
-    from tutela.catalog.assets import ensure_asset_in
-    from tutela.catalog.evidence import record_evidence_in
-    from tutela.version import tutela_version
+    from tutela.catalog.evidence import record_on_asset
 
     blob = profile.to_bytes()
     digest = "sha256:" + hashlib.sha256(blob).hexdigest()
     path = profile_dir(ws) / f"{digest.removeprefix('sha256:')}.tprof"
     if not path.exists():
         _write_atomic(path, blob)
-    with ws.transaction() as tx:
-        ensure_asset_in(
-            tx,
-            asset_id,
-            description=description or "Monitored by tutela monitor",
-            tags=["source:monitor"],
-        )
-        evidence = record_evidence_in(
-            tx,
-            asset_id=asset_id,
-            kind="drift",
-            producer=PROFILE_PRODUCER,
-            producer_version=tutela_version(),
-            payload={
-                "schema": WINDOW_SCHEMA,
-                "role": "profile",
-                "window": window,
-                "profile_digest": digest,
-                "profile_file": str(path.relative_to(ws.layout.dir)),
-                "profile_bytes": len(blob),
-                "rows": profile.rows,
-                "meta": profile.meta,
-                "columns": _column_summary(profile),
-            },
-            summary={"rows": profile.rows, "columns": len(profile.columns), "window": window},
-            version_digest=version_digest,
-            location=profile.meta.get("source"),
-        )
+    evidence = record_on_asset(
+        ws,
+        asset_id=asset_id,
+        description=description or "Monitored by tutela monitor",
+        tags=["source:monitor"],
+        kind="drift",
+        producer=PROFILE_PRODUCER,
+        payload={
+            "schema": WINDOW_SCHEMA,
+            "role": "profile",
+            "window": window,
+            "profile_digest": digest,
+            "profile_file": str(path.relative_to(ws.layout.dir)),
+            "profile_bytes": len(blob),
+            "rows": profile.rows,
+            "meta": profile.meta,
+            "columns": _column_summary(profile),
+        },
+        summary={"rows": profile.rows, "columns": len(profile.columns), "window": window},
+        version_digest=version_digest,
+        location=profile.meta.get("source"),
+    )
     return StoredWindow(
         evidence.id, asset_id, window, digest, profile.rows, evidence.created_at, version_digest
     )
@@ -196,60 +188,48 @@ def record_drift(
     version_digest: str | None = None,
 ) -> str:
     """Record a drift decision as Evidence (kind drift, producer monitor.drift)."""
-    from tutela.catalog.assets import ensure_asset_in
-    from tutela.catalog.evidence import record_evidence_in
-    from tutela.version import tutela_version
+    from tutela.catalog.evidence import record_on_asset
 
-    with ws.transaction() as tx:
-        ensure_asset_in(
-            tx, asset_id, description="Monitored by tutela monitor", tags=["source:monitor"]
-        )
-        evidence = record_evidence_in(
-            tx,
-            asset_id=asset_id,
-            kind="drift",
-            producer=DRIFT_PRODUCER,
-            producer_version=tutela_version(),
-            payload={
-                "schema": DRIFT_SCHEMA,
-                "role": "drift",
-                "reference": reference,
-                "current": current,
-                **report.to_dict(),
-                # Flat values, so alert rules can read earlier windows without re-deriving them.
-                "metrics": report.metrics(),
-            },
-            summary={
-                "drifted": report.drifted,
-                "drifted_columns": report.drifted_columns,
-                "drifted_share": report.drifted_share,
-            },
-            version_digest=version_digest,
-        )
-    return evidence.id
+    return record_on_asset(
+        ws,
+        asset_id=asset_id,
+        description="Monitored by tutela monitor",
+        tags=["source:monitor"],
+        kind="drift",
+        producer=DRIFT_PRODUCER,
+        payload={
+            "schema": DRIFT_SCHEMA,
+            "role": "drift",
+            "reference": reference,
+            "current": current,
+            **report.to_dict(),
+            # Flat values, so alert rules can read earlier windows without re-deriving them.
+            "metrics": report.metrics(),
+        },
+        summary={
+            "drifted": report.drifted,
+            "drifted_columns": report.drifted_columns,
+            "drifted_share": report.drifted_share,
+        },
+        version_digest=version_digest,
+    ).id
 
 
 def record_performance(
     ws: Workspace, result: dict[str, Any], *, asset_id: str, version_digest: str | None = None
 ) -> str:
     """Record a window's performance (labels joined late) as drift evidence."""
-    from tutela.catalog.assets import ensure_asset_in
-    from tutela.catalog.evidence import record_evidence_in
-    from tutela.version import tutela_version
+    from tutela.catalog.evidence import record_on_asset
 
     metrics = {k: v for k, v in result.items() if isinstance(v, int | float)}
-    with ws.transaction() as tx:
-        ensure_asset_in(
-            tx, asset_id, description="Monitored by tutela monitor", tags=["source:monitor"]
-        )
-        evidence = record_evidence_in(
-            tx,
-            asset_id=asset_id,
-            kind="drift",
-            producer=PERFORMANCE_PRODUCER,
-            producer_version=tutela_version(),
-            payload={"schema": "tutela.monitor.performance/1", "role": "performance", **result},
-            summary=metrics,
-            version_digest=version_digest,
-        )
-    return evidence.id
+    return record_on_asset(
+        ws,
+        asset_id=asset_id,
+        description="Monitored by tutela monitor",
+        tags=["source:monitor"],
+        kind="drift",
+        producer=PERFORMANCE_PRODUCER,
+        payload={"schema": "tutela.monitor.performance/1", "role": "performance", **result},
+        summary=metrics,
+        version_digest=version_digest,
+    ).id

@@ -408,9 +408,7 @@ def _write(
 
 
 def _record(ws: Workspace, result: MLArenaResult, opened: OpenedTarget, data: Dataset) -> str:
-    from tutela.catalog.assets import ensure_asset_in
-    from tutela.catalog.evidence import record_evidence_in
-    from tutela.version import tutela_version
+    from tutela.catalog.evidence import record_on_asset
 
     summary: dict[str, Any] = {
         "asr": result.score.overall.asr,
@@ -438,17 +436,15 @@ def _record(ws: Workspace, result: MLArenaResult, opened: OpenedTarget, data: Da
     }
     prefix = "service" if opened.kind == "http" else "model"
     description = f"{'Endpoint' if prefix == 'service' else 'Classifier'} evaluated in the Arena"
-    with ws.transaction() as tx:
-        ensure_asset_in(tx, result.target, description=description, tags=["source:arena"])
-        evidence = record_evidence_in(
-            tx,
-            asset_id=result.target,
-            kind="evaluation",
-            producer=PRODUCER,
-            producer_version=tutela_version(),
-            payload=json.loads(json.dumps(payload, default=str)),
-            summary=summary,
-            version_digest=opened.version_digest,
-            location=str(result.out_dir),
-        )
-    return evidence.id
+    return record_on_asset(
+        ws,
+        asset_id=result.target,
+        description=description,
+        tags=["source:arena"],
+        kind="evaluation",
+        producer=PRODUCER,
+        payload=json.loads(json.dumps(payload, default=str)),
+        summary=summary,
+        version_digest=opened.version_digest,
+        location=str(result.out_dir),
+    ).id

@@ -132,32 +132,27 @@ def record_trust(
     ws: Workspace, path: Path, *, asset: str, reason: str, revoke: bool = False
 ) -> EvidenceOut:
     """Record (in the ledger) that a person trusts, or no longer trusts, these bytes."""
-    from tutela.catalog.assets import ensure_asset_in
-    from tutela.catalog.evidence import record_evidence_in
+    from tutela.catalog.evidence import record_on_asset
     from tutela.digest import file_digest
-    from tutela.version import tutela_version
 
     if not reason.strip():
         raise InputError("a trust decision needs a reason", hint="--reason 'who checked what'")
     digest = file_digest(path).digest
     decision = "revoke" if revoke else "trust"
-    with ws.transaction() as tx:
-        ensure_asset_in(
-            tx, asset, description="Model evaluated in the classifier Arena", tags=["source:arena"]
-        )
-        return record_evidence_in(
-            tx,
-            asset_id=asset,
-            kind="decision",
-            producer=PRODUCER,
-            producer_version=tutela_version(),
-            payload={
-                "decision": decision,
-                "scope": "arena.ml.load",
-                "reason": reason,
-                "path": str(path),
-            },
-            summary={"decision": decision},
-            version_digest=digest,
-            location=str(path),
-        )
+    return record_on_asset(
+        ws,
+        asset_id=asset,
+        description="Model evaluated in the classifier Arena",
+        tags=["source:arena"],
+        kind="decision",
+        producer=PRODUCER,
+        payload={
+            "decision": decision,
+            "scope": "arena.ml.load",
+            "reason": reason,
+            "path": str(path),
+        },
+        summary={"decision": decision},
+        version_digest=digest,
+        location=str(path),
+    )
