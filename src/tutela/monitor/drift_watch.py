@@ -44,9 +44,9 @@ class DriftCheck:
         from tutela.monitor.sources import load_pair
         from tutela.monitor.storage import record_drift
 
-        earlier = _earlier(workspace, self.asset)
+        decided, earlier = _earlier(workspace, self.asset)
         config = DriftConfig(
-            alpha=self.alpha, window_index=len(earlier) + 1, min_effect=dict(self.min_effect)
+            alpha=self.alpha, window_index=decided + 1, min_effect=dict(self.min_effect)
         )
         config.check()
         ref, cur = load_pair(self.reference, self.current, workspace)
@@ -84,31 +84,36 @@ class DriftCheck:
         )
 
 
-def _earlier(ws: Any, asset: str) -> list[tuple[str, dict[str, float]]]:
-    """(evidence id, metric values) of this asset's drift decisions, newest first."""
-    from sqlalchemy import select
+def _earlier(ws: Any, asset: str) -> tuple[int, list[tuple[str, dict[str, float]]]]:
+    """How many drift decisions this asset has, and the newest ``_HISTORY`` of them as
+    (evidence id, metric values), newest first. Only those payloads are read: the count
+    alone sets the window index."""
+    from sqlalchemy import func, select
 
     from tutela.monitor.storage import DRIFT_PRODUCER
     from tutela.store.models import Evidence, EvidenceKind
 
+    mine = (
+        Evidence.asset_id == asset,
+        Evidence.kind == EvidenceKind.DRIFT,
+        Evidence.producer == DRIFT_PRODUCER,
+    )
     with ws.reader() as session:
+        count = session.execute(
+            select(func.count()).select_from(Evidence).where(*mine)
+        ).scalar_one()
         rows = session.execute(
             select(Evidence.id, Evidence.payload)
-            .where(
-                Evidence.asset_id == asset,
-                Evidence.kind == EvidenceKind.DRIFT,
-                Evidence.producer == DRIFT_PRODUCER,
-            )
+            .where(*mine)
             .order_by(Evidence.created_at.desc(), Evidence.id)
-            .limit(10_000)
+            .limit(_HISTORY)
         ).all()
-    out: list[tuple[str, dict[str, float]]] = []
+    recent: list[tuple[str, dict[str, float]]] = []
     for evidence_id, payload in rows:
         raw = (payload or {}).get("metrics") or {}
-        out.append(
-            (evidence_id, {k: float(v) for k, v in raw.items() if isinstance(v, int | float)})
-        )
-    return out[:10_000]
+        values = {k: float(v) for k, v in raw.items() if isinstance(v, int | float)}
+        recent.append((evidence_id, values))
+    return int(count), recent
 
 
 def parse_drift_check(raw: Any, i: int, base: Path) -> DriftCheck:
