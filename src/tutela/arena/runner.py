@@ -442,6 +442,7 @@ class _Runner:
         attacker_turns: int = 5,
         judge: Target | None = None,
         helper_caches: Mapping[str, ResponseCache] | None = None,
+        detect_pool: ThreadPoolExecutor,
     ) -> None:
         self.target = target
         self.probes = probes
@@ -459,7 +460,7 @@ class _Runner:
         # so changing either never replays the other's or the target's answers.
         self.helper_caches = dict(helper_caches or {})
         # One thread: detectors (and torch's thread setting) are never used concurrently.
-        self.detect_pool: ThreadPoolExecutor | None = None
+        self.detect_pool = detect_pool
 
     def _delay(self, error: TargetError, attempt: Attempt, tries: int) -> float:
         retry_after = getattr(error, "retry_after", None)
@@ -618,15 +619,11 @@ class _Runner:
     async def _verdicts(
         self, attempt: Attempt, messages: list[Message], reply: Reply
     ) -> list[Detection]:
-        if self.detect_pool is None:
-            found = self._detect(attempt, messages, reply)
-        else:
-            # Detectors are CPU work (the MiniLM classifier): off the event loop, other
-            # attempts keep sending while one reply is judged.
-            loop = asyncio.get_running_loop()
-            found = await loop.run_in_executor(
-                self.detect_pool, self._detect, attempt, messages, reply
-            )
+        # Detectors are CPU work (the MiniLM classifier): off the event loop, other
+        # attempts keep sending while one reply is judged.
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self.detect_pool, self._detect, attempt, messages,
+                                           reply)  # fmt: skip
         if self.judge is not None:
             found.append(await self._ask_judge(attempt, messages, reply))
         return found
@@ -719,6 +716,7 @@ async def run_all(
         raise ArenaError(f"attacker_turns must be 1–{MAX_ATTACKER_TURNS}",
                          found=str(attacker_turns))  # fmt: skip
     probe_map = dict(probes) if isinstance(probes, Mapping) else {p.id: p for p in probes}
+    detect_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tutela-detect")
     runner = _Runner(
         target,
         probe_map,
@@ -733,6 +731,7 @@ async def run_all(
         attacker_turns=attacker_turns,
         judge=judge,
         helper_caches=helper_caches,
+        detect_pool=detect_pool,
     )
     stop = _EarlyStop(early_stop)
     done: dict[str, Attempt] = {}
@@ -761,12 +760,10 @@ async def run_all(
     if len(pending) < len(attempts):
         log.info("resuming: %d of %d attempts already finished", len(attempts) - len(pending),
                  len(attempts))  # fmt: skip
-    runner.detect_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tutela-detect")
     try:
         results = await asyncio.gather(*(one(a) for a in pending))
     finally:
-        runner.detect_pool.shutdown(wait=True)
-        runner.detect_pool = None
+        detect_pool.shutdown(wait=True)
     by_key = {a.key: a for a in results if a is not None}
     by_key.update({k: v for k, v in done.items() if k not in by_key})
     ordered = [by_key[a.key] for a in attempts if a.key in by_key]
