@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tutela.inventory.argv import positionals
 from tutela.inventory.interface import (
     Confidence,
     FileInput,
@@ -444,14 +445,7 @@ def _command(words: list[str], line: int, state: _State) -> None:
 
 
 def _packages(args: list[str], line: int, state: _State, via: str) -> None:
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg.startswith("-"):
-            skip = arg in _PIP_VALUE_OPTIONS
-            continue
+    for arg in positionals(args, _PIP_VALUE_OPTIONS):
         if "$" in arg or arg in (".", "./"):
             if "$" in arg:
                 state.problem(line, f"unresolved variable in {via}: {arg[:60]!r}")

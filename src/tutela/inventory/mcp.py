@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from tutela.inventory.argv import positionals
 from tutela.inventory.interface import (
     Confidence,
     FileInput,
@@ -170,16 +171,7 @@ def _strip_version(package: str) -> tuple[str, str | None]:
 
 
 def _first_positional(args: list[str], value_flags: frozenset[str]) -> str | None:
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg.startswith("-"):
-            skip = arg in value_flags
-            continue
-        return arg
-    return None
+    return next(positionals(args, value_flags), None)
 
 
 def server_identity(
