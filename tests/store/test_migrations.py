@@ -39,9 +39,10 @@ def test_upgrade_from_first_revision_keeps_data(tmp_path: Path, db_url: str | No
         )
     db.dispose()
     assert "suppressions" not in tables
+    assert "users" not in tables and "approval_requests" not in tables
     with Workspace.open(tmp_path) as ws:
         assert [a.id for a in list_assets(ws)] == ["model:kept"]
         with ws.db.writer.connect() as conn:
             head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert head == "0002"
+        assert head == "0003"
         assert ws.verify().ok

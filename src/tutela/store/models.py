@@ -26,6 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "ApiToken",
+    "ApprovalRequest",
+    "ApprovalReview",
     "Asset",
     "AssetKind",
     "Base",
@@ -40,6 +43,7 @@ __all__ = [
     "Run",
     "RunStatus",
     "Suppression",
+    "User",
     "Version",
 ]
 
@@ -226,9 +230,13 @@ class Checkpoint(Base):
 
 
 class Suppression(Base):
-    """A decision to accept one finding (by its fingerprint) until an expiry date.
+    """A waiver: a decision to accept one finding (by fingerprint) or one policy rule.
 
-    Kept apart from the findings so that it survives every rescan; lapses by itself.
+    ``scope`` is ``finding`` (``fingerprint`` holds the finding's fingerprint) or ``rule``
+    (``fingerprint`` holds the rule id). Kept apart from the findings so that it survives
+    every rescan; lapses by itself at ``expires_at``. ``asset_id`` narrows a waiver to one
+    asset (None: every asset). ``approved_by`` is the user who approved it, when the
+    waiver went through approval.
     """
 
     __tablename__ = "suppressions"
@@ -241,3 +249,77 @@ class Suppression(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scope: Mapped[str] = mapped_column(String(16), default="finding", server_default="finding")
+    asset_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(255))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A person (or a service account) known to the workspace, with roles.
+
+    Roles: viewer, engineer, risk-officer, admin. Approvals read them; the server maps an
+    API token to its user.
+    """
+
+    __tablename__ = "users"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """An API token, stored only as its SHA-256; shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(80), unique=True)
+    label: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApprovalRequest(Base):
+    """A request to approve something: promoting a model version to a stage, or a waiver.
+
+    ``subject`` is what is asked for: ``promote`` (asset version to ``stage``) or
+    ``waiver:<suppression id>``. ``required_roles`` lists the roles whose approval is
+    needed (one approval per role, from different people). ``status`` is pending,
+    approved, rejected or withdrawn.
+    """
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id"), index=True)
+    version_id: Mapped[str | None] = mapped_column(ForeignKey("versions.id"))
+    subject: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(255))
+    required_roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApprovalReview(Base):
+    """One reviewer's decision on a request, in the role they acted in."""
+
+    __tablename__ = "approval_reviews"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("approval_requests.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(16))  # approve | reject
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
