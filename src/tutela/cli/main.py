@@ -14,7 +14,22 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tutela.cli import arena, asset, data, discover, evidence, ledger, lineage, monitor, scan
+from tutela.cli import (
+    arena,
+    asset,
+    card,
+    comply,
+    data,
+    discover,
+    evidence,
+    governance,
+    ledger,
+    lineage,
+    monitor,
+    policy,
+    scan,
+    status,
+)
 from tutela.cli.hash_cmd import hash_
 from tutela.cli.init_cmd import init
 from tutela.cli.render import emit_json, err_console
@@ -67,6 +82,15 @@ def _build() -> typer.Typer:
     root.add_typer(arena.app, name="arena")
     root.add_typer(data.app, name="data")
     root.add_typer(monitor.app, name="monitor")
+    root.command("status")(status.status)
+    root.add_typer(status.risk_app, name="risk")
+    root.add_typer(card.app, name="card")
+    root.command("comply")(comply.comply)
+    root.add_typer(policy.app, name="policy")
+    root.command("gate")(policy.gate)
+    root.add_typer(governance.user_app, name="user")
+    root.add_typer(governance.approve_app, name="approve")
+    root.add_typer(governance.waiver_app, name="waiver")
     return root
 
 
