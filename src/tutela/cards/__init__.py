@@ -1,0 +1,1 @@
+"""AI Cards: evidence-backed model records, exports and the compliance crosswalk."""

@@ -1,0 +1,1 @@
+"""The compliance crosswalk catalogue: one YAML data file per framework."""
