@@ -10,9 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 
-# The demo uses the classifier Arena, the data check and drift monitoring.
+# The demo uses the classifier Arena, the data check, drift monitoring, PDF cards and the
+# dashboard.
 install: $(BIN)/python
-	$(PIP) -e '.[ml,monitor]'
+	$(PIP) -e '.[ml,monitor,cards,server]'
 
 # torch is pinned: 2.13.0 is a CPU wheel that lies on the machine; anything else
 # would download a multi-GB CUDA build.

@@ -30,6 +30,7 @@ from tutela.cli import (
     scan,
     status,
 )
+from tutela.cli import serve as serve_cli
 from tutela.cli.hash_cmd import hash_
 from tutela.cli.init_cmd import init
 from tutela.cli.render import emit_json, err_console
@@ -85,6 +86,8 @@ def _build() -> typer.Typer:
     root.command("status")(status.status)
     root.add_typer(status.risk_app, name="risk")
     root.add_typer(card.app, name="card")
+    root.command("serve")(serve_cli.serve)
+    root.add_typer(serve_cli.token_app, name="token")
     root.command("comply")(comply.comply)
     root.add_typer(policy.app, name="policy")
     root.command("gate")(policy.gate)
