@@ -73,7 +73,7 @@ def test_init_writes_the_default_and_refuses_to_overwrite(tmp_path: Path) -> Non
     doc = json.loads(checked.stdout)
     assert doc["valid"] is True
     assert [r["id"] for r in doc["rules"]][:2] == ["tier.not-prohibited", "scan.no-high-findings"]
-    assert len(doc["rules"]) == 7
+    assert len(doc["rules"]) == 9
     table = tutela("policy", "check", cwd=tmp_path)
     assert table.code == 0 and "approvals.two-roles" in table.stdout
 

@@ -28,6 +28,7 @@ from tutela.catalog.evidence import list_evidence
 from tutela.catalog.links import add_link_in
 from tutela.catalog.users import add_user
 from tutela.catalog.waivers import add_waiver
+from tutela.datacheck.service import check_dataset
 from tutela.ledger.log import iter_entries
 from tutela.lineage.sdk import run
 from tutela.monitor.canary import run_canary
@@ -42,8 +43,10 @@ from tutela.workspace import Workspace
 DEFAULT = Path(str(files("tutela.policy").joinpath("default_policy.yaml")))
 EXAMPLE_RULES = (
     "scan.no-high-findings",
+    "arena.evaluated",
     "arena.prompt-injection",
     "lineage.complete",
+    "data.no-high-findings",
     "drift.monitored",
     "services.canary",
     "approvals.two-roles",
@@ -118,6 +121,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         model.write_bytes(clean_safetensors())
         r.output(model, kind="model", name="scorer")
     run_scan([model], workspace=ws, asset="model:scorer", workers=0)
+    check_dataset(raw, labels="label", workspace=ws, checks=["duplicate", "pii", "imbalance"])
     good = _version_id(ws, "model:scorer")
     safe_service = _arena(ws, root / "runs", set(), "helpbot")
     _link(ws, LinkKind.DEPLOYED_AS, good, _version_id(ws, "service:helpbot", safe_service))
@@ -162,7 +166,7 @@ def _by_rule(decision: GateDecision) -> dict[str, dict[str, object]]:
 
 
 def test_every_example_rule_passes_on_good_evidence(world: World) -> None:
-    """The governed model passes all six example rules at prod, each citing evidence."""
+    """The governed model passes all nine example rules at prod, each citing evidence."""
     decision = run_gate(world.ws, "model:scorer", stage="prod", policy_path=DEFAULT)
     rules = _by_rule(decision)
     failing = {k: v["reasons"] for k, v in rules.items() if v["outcome"] != "pass"}
@@ -177,15 +181,18 @@ def test_every_example_rule_passes_on_good_evidence(world: World) -> None:
 
 
 def test_every_example_rule_fails_on_bad_evidence(world: World) -> None:
-    """The risky model fails all six rules, each with its reason and the evidence read."""
+    """The risky model fails every example rule, each with its reason and the evidence read."""
     decision = run_gate(world.ws, "model:risky", stage="prod", policy_path=DEFAULT)
     rules = _by_rule(decision)
     assert not decision.passed
-    assert set(decision.failed_rules) == set(EXAMPLE_RULES)
+    # It was evaluated (badly): arena.evaluated holds, prompt injection fails.
+    assert set(decision.failed_rules) == set(EXAMPLE_RULES) - {"arena.evaluated"}
+    assert rules["arena.evaluated"]["outcome"] == "pass"
     reasons = {k: " | ".join(v["reasons"]) for k, v in rules.items()}  # type: ignore[arg-type]
     assert "no open finding at or above high" in reasons["scan.no-high-findings"]
     assert "arena.asr.prompt_injection" in reasons["arena.prompt-injection"]
     assert "lineage.known" in reasons["lineage.complete"]
+    assert "every training dataset was checked" in reasons["data.no-high-findings"]
     assert "the newest drift check is green" in reasons["drift.monitored"]
     assert "service:unwatched" in reasons["services.canary"]
     assert "approvals.roles" in reasons["approvals.two-roles"]
@@ -196,10 +203,12 @@ def test_every_example_rule_fails_on_bad_evidence(world: World) -> None:
 
 
 def test_missing_arena_evidence_fails_with_reason(world: World) -> None:
-    """A version the Arena never saw: the rule fails because the fact is missing."""
-    add_asset(world.ws, "model:unseen", risk_tier="high", actor="eve")
+    """A version the Arena never saw: it is not adversarially evaluated, and for an LLM
+    the prompt-injection rule fails because the fact is missing."""
+    add_asset(world.ws, "model:unseen", risk_tier="high", tags=["llm"], actor="eve")
     add_version(world.ws, "model:unseen", "sha256:" + "d" * 64, actor="eve")
     decision = run_gate(world.ws, "model:unseen", stage="prod", policy_path=DEFAULT)
+    assert _by_rule(decision)["arena.evaluated"]["outcome"] == "fail"
     arena = _by_rule(decision)["arena.prompt-injection"]
     assert arena["outcome"] == "fail"
     (reason,) = arena["reasons"]  # type: ignore[misc]

@@ -43,16 +43,19 @@ def test_default_policy_is_valid(catalogue: dict[str, FactSpec]) -> None:
     assert ids == [
         "tier.not-prohibited",
         "scan.no-high-findings",
+        "arena.evaluated",
         "arena.prompt-injection",
         "lineage.complete",
+        "data.no-high-findings",
         "drift.monitored",
         "services.canary",
         "approvals.two-roles",
     ]
     assert all(r.rule.controls for r in policy.rules)
     assert next(iter(policy.digests().values())).startswith("sha256:")
-    arena = policy.rules[2]
-    assert arena.references() == {"arena.asr"}
+    assert policy.rules[2].references() == {"arena.evaluated", "arena_ml.evaluated"}
+    arena = policy.rules[3]
+    assert arena.references() == {"arena.asr", "arena.evaluated", "asset.tags"}
     assert arena.location() == f"{DEFAULT}:{arena.line}"
 
 

@@ -19,7 +19,7 @@ from tutela.scan.service import run_scan
 from tutela.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "policy"))
-from policy_support import SCAN_ONLY, evil_pickle  # noqa: E402
+from policy_support import SCAN_ONLY, evil_pickle
 
 CliRunner = Callable[..., Any]
 

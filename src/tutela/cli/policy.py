@@ -156,7 +156,7 @@ def init(
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write Tutela's default policy (seven rules) to PATH, to edit and commit."""
+    """Write Tutela's default policy (nine rules) to PATH, to edit and commit."""
     from tutela.errors import InputError
 
     if path.exists() and not force:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tutela.facts.common import SEVERITIES, evidence_as_of, linked, severity_rank, versions_by_id
+from tutela.facts.common import (
+    SEVERITIES,
+    evidence_as_of,
+    linked,
+    same_content,
+    severity_rank,
+    versions_by_id,
+)
 from tutela.facts.interface import Fact, FactContext, FactSpec
 from tutela.store.models import Evidence, EvidenceKind, LinkKind
 
@@ -49,10 +56,19 @@ class DataFacts:
             o for _, o in linked(session, [ctx.version.id], "upstream", {LinkKind.TRAINED_ON})
         ]
         versions = versions_by_id(session, trained)
-        newest: dict[str, Evidence] = {}
-        for ev in evidence_as_of(session, ctx.at, kind=EvidenceKind.SCAN, version_ids=trained):
+        # The same bytes registered under another asset (`tutela data check FILE` names
+        # the dataset after the file) were checked too: a digest names the content.
+        twins = {v: same_content(session, [v]) for v in trained}
+        looked_at = [*trained, *(t for group in twins.values() for t in group)]
+        by_version: dict[str, Evidence] = {}
+        for ev in evidence_as_of(session, ctx.at, kind=EvidenceKind.SCAN, version_ids=looked_at):
             if ev.producer == PRODUCER and ev.version_id is not None:
-                newest.setdefault(ev.version_id, ev)  # newest first
+                by_version.setdefault(ev.version_id, ev)  # newest first
+        newest: dict[str, Evidence] = {}
+        for v in trained:
+            candidates = [by_version[x] for x in (v, *sorted(twins[v])) if x in by_version]
+            if candidates:
+                newest[v] = max(candidates, key=lambda e: e.created_at)
         datasets = sorted({versions[v].asset_id for v in trained if v in versions})
         unchecked = sorted({versions[v].asset_id for v in trained if v not in newest})
         used = [newest[v] for v in trained if v in newest]

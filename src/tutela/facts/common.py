@@ -20,6 +20,7 @@ __all__ = [
     "evidence_as_of",
     "linked",
     "recorded_by",
+    "same_content",
     "services_called",
     "severity_rank",
     "versions_by_id",
@@ -71,6 +72,21 @@ def linked(
         for link, other in linked_versions(session, version_ids, direction)
         if link.kind in kinds
     ]
+
+
+def same_content(session: Session, version_ids: Collection[str]) -> set[str]:
+    """Versions of any asset whose digest equals one of these versions' digests.
+
+    Versions are named by content: a scan of ``models/x.pkl`` registered under the file's
+    own asset and the model a training run registered are the same bytes, so evidence
+    about one is evidence about the other.
+    """
+    ids = list(set(version_ids))
+    if not ids:
+        return set()
+    digests = select(Version.digest).where(Version.id.in_(ids)).scalar_subquery()
+    found = session.execute(select(Version.id).where(Version.digest.in_(digests))).scalars()
+    return set(found) - set(ids)
 
 
 def versions_by_id(session: Session, ids: Iterable[str]) -> dict[str, Version]:

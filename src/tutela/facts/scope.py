@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tutela.facts.common import age_days, as_utc, digest_of, recorded_by
+from tutela.facts.common import age_days, as_utc, digest_of, recorded_by, same_content
 from tutela.facts.interface import Fact, FactContext
 from tutela.store.models import Evidence, EvidenceKind, Link, LinkKind, Version
 
@@ -62,6 +62,7 @@ def scope_of(ctx: FactContext) -> Scope:
     session = ctx.session
     mine = {ctx.version.id} if ctx.version is not None else set()
     versions = mine | _deployed_as(session, mine)
+    versions |= same_content(session, versions)
     every = set(
         session.execute(select(Version.id).where(Version.asset_id == ctx.asset.id)).scalars()
     )

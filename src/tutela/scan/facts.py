@@ -26,6 +26,7 @@ from tutela.facts.common import (
     evidence_as_of,
     linked,
     recorded_by,
+    same_content,
     severity_rank,
 )
 from tutela.facts.interface import Fact, FactContext, FactSpec
@@ -127,6 +128,8 @@ class ScanFacts:
         session = ctx.session
         here = ctx.version.id
         related = [other for _, other in linked(session, [here], "upstream", _ARTIFACT_LINKS)]
+        related += sorted(same_content(session, [here, *related]))
+        # A twin (same bytes under another asset) scanned counts as this version scanned.
         scans = [
             e
             for e in evidence_as_of(
@@ -138,7 +141,8 @@ class ScanFacts:
         for ev in scans:  # newest first: a rescan supersedes earlier results
             if ev.version_id is not None:
                 newest.setdefault(ev.version_id, ev)
-        own = newest.get(here)
+        twins = same_content(session, [here])
+        own = newest.get(here) or next((newest[v] for v in sorted(twins) if v in newest), None)
         stale: Evidence | None = None
         note: str | None = None
         if own is None:
