@@ -130,7 +130,11 @@ def add_asset_in(
 def ensure_asset_in(
     tx: Transaction, asset_id: str, *, description: str | None = None, tags: Iterable[str] = ()
 ) -> AssetOut:
-    """The asset, registered first (unassessed, no owner) when a producer meets it new."""
+    """The asset, registered first (unassessed, no owner) when a producer meets it new.
+
+    First writer wins: ``Workspace.transaction`` holds the ledger lock before this check,
+    so a concurrent writer that registered the asset has committed and is seen here.
+    """
     existing = tx.session.get(Asset, asset_id)
     if existing is not None:
         return _asset_out(existing)

@@ -2,8 +2,10 @@
 
 Appends lock the single ``ledger_head`` row (``FOR UPDATE`` on PostgreSQL; SQLite's
 writer already holds the database lock from ``BEGIN IMMEDIATE``), so concurrent writers
-serialise and the chain never forks. The head row carries the Merkle frontier, so the
-root after any append costs O(log n), not a rescan.
+serialise and the chain never forks. :meth:`LedgerWriter.lock` takes that lock before
+anything is read, which is how a write transaction serialises from its start. The head
+row carries the Merkle frontier, so the root after any append costs O(log n), not a
+rescan.
 """
 
 from __future__ import annotations
@@ -81,6 +83,16 @@ class LedgerWriter:
         self._head: LedgerHead | None = None
         self._range: CompactRange | None = None
         self._pending: list[dict[str, Any]] = []
+        self._appended = False
+
+    def lock(self) -> None:
+        """Take the head lock now, before the transaction reads anything.
+
+        Under PostgreSQL's READ COMMITTED each statement sees what had committed when it
+        started, so a check made before this lock can miss a row that a writer ahead of
+        us commits while we wait; checks made after it see every earlier write.
+        """
+        self._lock_head()
 
     def _lock_head(self) -> tuple[LedgerHead, CompactRange]:
         if self._head is None or self._range is None:
@@ -122,6 +134,7 @@ class LedgerWriter:
         head.size = seq
         head.chain = chain
         self._pending.append({"seq": seq, "body": body, "chain": chain})
+        self._appended = True
         return seq
 
     def flush(self) -> None:
@@ -135,7 +148,7 @@ class LedgerWriter:
 
     @property
     def appended(self) -> bool:
-        return self._head is not None
+        return self._appended
 
     def checkpoint(self, key: SigningKey) -> SignedCheckpoint:
         """Sign the current head in this transaction (after :meth:`flush`)."""

@@ -113,7 +113,15 @@ class ColumnDrift:
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # JSON (and the ledger's canonical form) has no infinity: an unbounded interval
+        # end, as for a column with fewer than 2 values, is null.
+        return {k: _json_number(v) for k, v in asdict(self).items()}
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 @dataclass

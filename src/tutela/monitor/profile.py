@@ -6,7 +6,9 @@ Lang & Liberty 2016; Apache DataSketches ``kll_floats_sketch``). A categorical c
 exact counts up to ``CATEGORY_CAP`` distinct values, then a DataSketches frequent-items
 sketch (Misra-Gries with error bounds). ``merge(profile(A), profile(B))`` equals
 ``profile(A ∪ B)``: exactly for counts and categories, to floating-point rounding for the
-moments, and within the sketch's stated rank error for quantiles.
+moments, and within the sketch's stated rank error for quantiles. A value beyond
+``VALUE_LIMIT`` (float32's range, which the sketch stores) counts as missing, like NaN and
+infinities.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "CATEGORY_CAP",
     "FORMAT",
     "KLL_K",
+    "VALUE_LIMIT",
     "CategoricalProfile",
     "Moments",
     "NumericProfile",
@@ -43,6 +46,13 @@ KLL_K = 400
 CATEGORY_CAP = 5000
 FREQ_LG_MAX = 12  # frequent-items sketch with 4096 counters when a column outgrows the cap
 MAX_PROFILE_BYTES = 64 << 20  # a stored profile larger than this is refused on load
+# The largest magnitude a numeric profile holds. The KLL sketch stores float32, so a larger
+# finite float64 would become an infinity there, and its square and fourth power would
+# overflow the float64 moments; such a value counts as missing, as an infinity does (the
+# missing-rate test still reports a column that starts producing them). Below this bound
+# the fourth-power sums stay finite for any realistic row count (a deviation's fourth
+# power is at most (2 * VALUE_LIMIT)**4 = 2.1e155).
+VALUE_LIMIT = float(np.finfo(np.float32).max)
 
 
 @dataclass
@@ -129,6 +139,12 @@ class NumericProfile:
     kind = "numeric"
 
     def update(self, values: npt.NDArray[np.float64], missing: int) -> None:
+        """Add present values; those a profile cannot hold (see :data:`VALUE_LIMIT`) and
+        any NaN or infinity count as missing instead."""
+        inside = np.abs(values) <= VALUE_LIMIT  # False for NaN, like every comparison
+        if not inside.all():
+            missing += int(values.size - np.count_nonzero(inside))
+            values = values[inside]
         self.count += int(values.size) + missing
         self.missing += missing
         if values.size:

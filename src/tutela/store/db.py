@@ -3,7 +3,8 @@
 SQLite runs in WAL mode. Writers take the database lock when their transaction
 starts (``BEGIN IMMEDIATE``) so that appends to the hash-chained ledger serialise
 instead of failing half-way; readers use deferred transactions and never block them.
-On PostgreSQL the ledger head row is locked with ``SELECT … FOR UPDATE`` instead.
+On PostgreSQL every write transaction locks the ledger head row with
+``SELECT … FOR UPDATE`` before it reads anything instead (see ``Workspace.transaction``).
 """
 
 from __future__ import annotations

@@ -200,12 +200,21 @@ class Workspace:
 
     @contextmanager
     def transaction(self, actor: str | None = None) -> Iterator[Transaction]:
-        """Write transaction; ledger entries and a checkpoint commit with the data."""
+        """Write transaction; ledger entries and a checkpoint commit with the data.
+
+        Writers serialise from their first statement on both databases, as SQLite's
+        ``BEGIN IMMEDIATE`` already makes them: the ledger head is locked before the
+        caller reads anything, so check-then-insert (first writer wins) and
+        read-modify-write inside a transaction see every write committed before it.
+        Every state change appends to the ledger, so this lock was always taken; it is
+        only taken earlier.
+        """
         key = self.signing_key()  # fail before doing any work when the key is broken
         signed: SignedCheckpoint | None = None
         with self.db.write() as session:
             who = actor or default_actor()
             tx = Transaction(session, LedgerWriter(session, actor=who), who)
+            tx.ledger.lock()
             yield tx
             if tx.ledger.appended:
                 signed = tx.ledger.checkpoint(key)
