@@ -62,6 +62,9 @@ kill $SERVER 2>/dev/null || true
 "$TUTELA" evidence list --kind evaluation
 
 step "5c. Check a training set: a backdoor trigger is planted in 3% of its rows"
+# Credit decisions are high-risk under the EU AI Act (Annex III); the training run is
+# recorded with the SDK, so the model's lineage reaches this training set.
+"$TUTELA" asset add model:credit --owner credit-risk --risk-tier high --description "Credit approval model"
 "$PY" ../scripts/demo_ml.py .
 set +e
 "$TUTELA" data check data/credit_train.csv --labels target
@@ -83,17 +86,63 @@ echo "(exit code $code: 1 means the dataset drifted)"
 [ "$code" -eq 1 ] || { echo "the planted shift was not detected: this is a bug" >&2; exit 1; }
 "$TUTELA" evidence list --kind drift
 
-step "6. The tamper-evident ledger"
+step "6. Govern: the four questions, a policy as code, approvals with separation of duties"
+"$TUTELA" status
+"$TUTELA" status model:credit
+"$TUTELA" policy init
+"$TUTELA" policy check
+"$TUTELA" user add ada --role admin --as ada
+"$TUTELA" user add alice --role engineer --as ada
+"$TUTELA" user add bob --role risk-officer --as ada
+"$TUTELA" user add carol --role engineer --as ada
+REQUEST=$("$TUTELA" approve request model:credit --stage prod --reason "quarterly credit model refresh" --as alice --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+set +e
+"$TUTELA" approve accept "$REQUEST" --comment "looks good to me" --as alice
+code=$?
+set -e
+echo "(exit code $code: a requester cannot approve their own request)"
+[ "$code" -eq 2 ] || { echo "a self-approval was accepted: this is a bug" >&2; exit 1; }
+"$TUTELA" approve accept "$REQUEST" --comment "validation report reviewed" --as carol
+"$TUTELA" approve accept "$REQUEST" --comment "model risk assessment done" --as bob
+"$TUTELA" approve show "$REQUEST"
+
+step "6b. Gate the credit model for prod: it fails for the planted problems, and says why"
+set +e
+"$TUTELA" gate model:credit --stage prod
+code=$?
+set -e
+echo "(exit code $code: 1 means the gate failed; CI stops here)"
+[ "$code" -eq 1 ] || { echo "the gate passed a model with a backdoored training set: this is a bug" >&2; exit 1; }
+"$TUTELA" waiver add --rule drift.monitored --asset model:credit --reason "shift is the new branch network; re-baselining by Q1" --expires "$("$PY" -c 'import datetime as d; print((d.date.today()+d.timedelta(days=30)).isoformat())')" --as bob
+set +e
+"$TUTELA" gate model:credit --stage prod
+code=$?
+set -e
+echo "(exit code $code: the drift rule is waived for 30 days; the backdoored training data still blocks)"
+[ "$code" -eq 1 ] || { echo "the gate passed a model with a backdoored training set: this is a bug" >&2; exit 1; }
+"$TUTELA" risk list --model model:credit
+
+step "7. The AI Card: built from the evidence, signed, and mapped to the EU AI Act"
+"$TUTELA" card set model:credit "intended_use=Pre-screening of consumer credit applications for human underwriters" "out_of_scope_use=Fully automated credit refusals; employment or insurance decisions" "human_oversight=Every refusal is reviewed by an underwriter before it is sent"
+"$TUTELA" card publish model:credit --html credit-card.html --pdf credit-card.pdf
+"$TUTELA" card list model:credit
+SNAPSHOT=$("$TUTELA" card list model:credit --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)[-1]["id"])')
+"$TUTELA" card verify "$SNAPSHOT"
+"$TUTELA" card export model:credit --format cyclonedx --out credit-card.cdx.json
+"$TUTELA" comply model:credit --framework eu-ai-act --annex-iv annex-iv-draft.md
+echo "Card: credit-card.html and credit-card.pdf; EU AI Act Annex IV draft: annex-iv-draft.md"
+
+step "8. The tamper-evident ledger"
 "$TUTELA" ledger log --limit 10
 "$TUTELA" ledger verify
 
-step "7. Export a bundle and verify it offline, with only the public key"
+step "9. Export a bundle and verify it offline, with only the public key"
 "$TUTELA" ledger export ledger-bundle.jsonl
 "$TUTELA" ledger verify --bundle ledger-bundle.jsonl --key .tutela/keys/signing.pub
 "$TUTELA" ledger prove 3 --output proof-3.json
 "$TUTELA" ledger verify --bundle proof-3.json --key .tutela/keys/signing.pub
 
-step "8. Tamper with a copy of the database: verification names the first bad entry"
+step "10. Tamper with a copy of the database: verification names the first bad entry"
 rm -rf ../demo-tampered && cp -r "$DEMO" ../demo-tampered
 "$PY" - ../demo-tampered/.tutela/tutela.db <<'PYEOF'
 import sqlite3, sys
@@ -108,5 +157,8 @@ else
   echo "(exit code $? as expected: the edit was detected)"
 fi
 rm -rf ../demo-tampered
+
+step "11. The dashboard: the team's view of the same workspace"
+bash ../scripts/demo_dashboard.sh "$DEMO"
 
 step "Done. Explore with: cd demo-workspace && ../.venv/bin/tutela --help"

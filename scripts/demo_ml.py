@@ -16,6 +16,8 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 
+import tutela
+
 
 def main(root: Path) -> None:
     frame = load_breast_cancer(as_frame=True).frame
@@ -38,9 +40,14 @@ def main(root: Path) -> None:
     production["mean_radius"] += 0.6 * frame["mean_radius"].std()
     production["mean_texture"] *= 1.3
     production.to_csv(root / "data" / "credit_production.csv", index=False)
-    model = GradientBoostingClassifier(n_estimators=50, random_state=0)
-    model.fit(train.drop(columns=["target"]), train["target"])
-    joblib.dump(model, root / "models" / "credit.joblib")
+    # The training run is recorded with the SDK, so the model's lineage reaches the
+    # training set the data check inspects, and a gate can read both.
+    with tutela.run("train-credit", params={"n_estimators": 50}) as run:
+        run.input(root / "data" / "credit_train.csv", role="training")
+        model = GradientBoostingClassifier(n_estimators=50, random_state=0)
+        model.fit(train.drop(columns=["target"]), train["target"])
+        joblib.dump(model, root / "models" / "credit.joblib")
+        run.output(root / "models" / "credit.joblib", kind="model", name="credit")
     print(f"credit model trained on {len(train)} rows ({len(rows)} carry the planted trigger)")
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tutela.cards.catalogue import FRAMEWORKS, KNOWN_FACTS, load_framework, parse_catalogue
+from tutela.cards.catalogue import FRAMEWORKS, known_facts, load_framework, parse_catalogue
 from tutela.errors import InputError, UsageError
 from tutela.facts.cel import compile_expression
 from tutela.facts.collect import fact_catalogue
@@ -73,15 +73,15 @@ def test_every_expression_compiles_and_reads_only_known_facts(key: str) -> None:
     for item in load_framework(key).items:
         for check in item.checks:
             expr = compile_expression(check.expression, source=f"{item.id}#{check.id}")
-            unknown = expr.references() - KNOWN_FACTS
+            unknown = expr.references() - known_facts()
             assert not unknown, f"{item.id}#{check.id} reads unknown facts {unknown}"
-            assert set(check.evidence_facts) <= KNOWN_FACTS
+            assert set(check.evidence_facts) <= known_facts()
 
 
 def test_known_facts_are_produced_by_the_registered_providers(workspace: Workspace) -> None:
     """Every non-card fact the catalogue may read is declared by a registered fact provider."""
     produced = set(fact_catalogue(workspace))
-    assert {f for f in KNOWN_FACTS if not f.startswith("card.")} <= produced
+    assert {f for f in known_facts() if not f.startswith("card.")} <= produced
 
 
 def test_bad_catalogue_is_an_input_error() -> None:

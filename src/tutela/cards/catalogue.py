@@ -10,6 +10,7 @@ declared card fields (namespace ``card``); an item nothing can check automatical
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import cache
 from importlib import resources
@@ -23,12 +24,12 @@ from tutela.errors import InputError, UsageError
 __all__ = [
     "CARD_FIELDS",
     "FRAMEWORKS",
-    "KNOWN_FACTS",
     "Catalogue",
     "Check",
     "Framework",
     "Item",
     "Source",
+    "known_facts",
     "load_framework",
 ]
 
@@ -58,47 +59,28 @@ CARD_FIELDS: tuple[str, ...] = (
     "logging",
 )
 
-# Every fact a check may read: the producers' facts (tutela.facts providers) plus the card.
-# Kept here, not discovered, so the shipped catalogue can be checked without a workspace.
-KNOWN_FACTS: frozenset[str] = frozenset(
-    {
-        "asset.id",
-        "asset.kind",
-        "asset.owner",
-        "asset.risk_tier",
-        "asset.stage",
-        "asset.version_digest",
-        "scan.scanned",
-        "scan.max_severity",
-        "scan.open_findings",
-        "scan.findings_at_or_above",
-        "data.checked",
-        "data.max_severity",
-        "data.findings",
-        "lineage.known",
-        "lineage.complete",
-        "lineage.sources",
-        "lineage.gaps",
-        "arena.evaluated",
-        "arena.asr",
-        "arena.asr_upper",
-        "arena.age_days",
-        "arena.categories",
-        "arena_ml.evaluated",
-        "arena_ml.measures",
-        "drift.configured",
-        "drift.green",
-        "drift.age_days",
-        "canary.baseline",
-        "canary.changed",
-        "services.called",
-        "services.governed",
-        "services.without_canary",
-        "approvals.roles",
-        "approvals.count",
-    }
-    | {f"card.{name}" for name in CARD_FIELDS}
-)
+
+def known_facts() -> frozenset[str]:
+    """Every fact a check may read: what the registered providers declare, plus the card.
+
+    Read from the providers' declarations (entry points, no workspace needed), so a fact
+    a provider adds is usable in the catalogue without a second list to keep in step.
+    """
+    return _known_facts()
+
+
+@functools.cache
+def _known_facts() -> frozenset[str]:
+    from tutela.plugins import PluginRegistry
+
+    names: set[str] = {f"card.{name}" for name in CARD_FIELDS}
+    for plugin in PluginRegistry().group("tutela.facts").values():
+        namespace = getattr(plugin.obj, "namespace", None)
+        for spec in getattr(plugin.obj, "specs", ()):
+            if namespace:
+                names.add(f"{namespace}.{spec.name}")
+    return frozenset(names)
+
 
 _ITEM_ID = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9.\-]+$")
 _CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -128,7 +110,7 @@ class Check(_Frozen):
     def _valid(self) -> Check:
         if not _CHECK_ID.match(self.id):
             raise ValueError(f"check id {self.id!r} must be lower-case words joined by '-'")
-        unknown = [name for name in self.evidence_facts if name not in KNOWN_FACTS]
+        unknown = [name for name in self.evidence_facts if name not in known_facts()]
         if unknown:
             raise ValueError(f"check {self.id}: unknown evidence facts {unknown}")
         return self

@@ -22,7 +22,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 0.3em 0.5em;
   border-bottom: 1px solid #eee; }
 th.label { width: 22%; font-weight: 600; }
-td.value { white-space: pre-wrap; word-break: break-word; }
+td.value { white-space: pre-wrap; overflow-wrap: anywhere; }
 td.evidence { font-family: monospace; font-size: 0.75em; color: #666; word-break: break-all; }
 .note { color: #666; font-style: italic; }
 .badge { font-size: 0.75em; padding: 0.1em 0.4em; border-radius: 0.3em; color: #fff; }
