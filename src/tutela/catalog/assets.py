@@ -27,12 +27,14 @@ __all__ = [
     "list_assets",
     "parse_asset_id",
     "require_asset",
+    "update_asset",
 ]
 
 # kind:name — names allow Hugging Face style "org/model" and dotted versions; '@' is
 # reserved for ASSET@VERSION references and white space never appears.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:+]{0,199}$")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/:=]{0,63}$")
+_MAX_OWNER = 255  # the column's width
 
 
 def parse_asset_id(asset_id: str) -> tuple[AssetKind, str]:
@@ -67,6 +69,17 @@ def _tags(tags: Iterable[str]) -> list[str]:
     return out
 
 
+def _tier(risk_tier: RiskTier | str) -> RiskTier:
+    try:
+        return RiskTier(risk_tier)
+    except ValueError:
+        raise InputError(
+            "unknown risk tier",
+            found=str(risk_tier),
+            expected=", ".join(t.value for t in RiskTier),
+        ) from None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -98,14 +111,7 @@ def add_asset_in(
 ) -> AssetOut:
     """Register a new asset inside an open transaction; an existing id is an error."""
     kind, default_name = parse_asset_id(asset_id)
-    try:
-        tier = RiskTier(risk_tier)
-    except ValueError:
-        raise InputError(
-            "unknown risk tier",
-            found=str(risk_tier),
-            expected=", ".join(t.value for t in RiskTier),
-        ) from None
+    tier = _tier(risk_tier)
     if tx.session.get(Asset, asset_id) is not None:
         raise UsageError("the asset already exists", subject=asset_id)
     now = _now()
@@ -163,6 +169,69 @@ def add_asset(
             description=description,
             tags=tags,
         )
+
+
+def update_asset(
+    ws: Workspace,
+    asset_id: str,
+    *,
+    owner: str | None = None,
+    risk_tier: RiskTier | str | None = None,
+    description: str | None = None,
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+    actor: str | None = None,
+) -> AssetOut:
+    """Change an asset's owner, risk tier, description or tags; None leaves a field as is.
+
+    An empty ``owner`` or ``description`` clears it. Only a real change is recorded: one
+    ``asset.update`` entry holding the changed fields before and after.
+    """
+    tier = None if risk_tier is None else _tier(risk_tier)
+    if owner is not None and len(owner) > _MAX_OWNER:
+        raise InputError(
+            "the owner is too long", subject=asset_id, expected=f"at most {_MAX_OWNER} characters"
+        )
+    adding, removing = _tags(add_tags), sorted(set(remove_tags))
+    both = set(adding) & set(removing)
+    if both:
+        raise UsageError(
+            "a tag cannot be both added and removed",
+            subject=asset_id,
+            found=", ".join(sorted(both)),
+        )
+    with ws.transaction(actor) as tx:
+        asset = require_asset(tx.session, asset_id)
+        wanted: dict[str, Any] = {}
+        if owner is not None:
+            wanted["owner"] = owner or None
+        if tier is not None:
+            wanted["risk_tier"] = tier
+        if description is not None:
+            wanted["description"] = description or None
+        if adding or removing:
+            wanted["tags"] = sorted((set(asset.tags or []) | set(adding)) - set(removing))
+        changed = {k: v for k, v in wanted.items() if getattr(asset, k) != v}
+        if not changed:
+            return _asset_out(asset)
+        before = {k: _plain(getattr(asset, k)) for k in changed}
+        for key, value in changed.items():
+            setattr(asset, key, value)
+        asset.updated_at = _now()
+        tx.session.flush()
+        # Reload so both timestamps come back as the database returns them to readers.
+        tx.session.refresh(asset)
+        tx.record(
+            "asset.update",
+            asset_id,
+            {"before": before, "after": {k: _plain(v) for k, v in changed.items()}},
+        )
+        return _asset_out(asset)
+
+
+def _plain(value: Any) -> Any:
+    """A field value as the ledger's JSON holds it (the tier by its name)."""
+    return value.value if isinstance(value, RiskTier) else value
 
 
 def list_assets(

@@ -1,4 +1,4 @@
-"""`tutela asset add|list|show`."""
+"""`tutela asset add|set|list|show|version`."""
 
 from __future__ import annotations
 
@@ -46,6 +46,56 @@ def add(
         out_console().print(
             f"[green]Added[/green] {escape(out.id)} (risk tier {out.risk_tier.value})"
         )
+
+
+@app.command("set")
+def set_(
+    asset_id: Annotated[
+        str, typer.Argument(metavar="MODEL", help="KIND:NAME of a registered asset")
+    ],
+    owner: Annotated[
+        str | None, typer.Option(help="Accountable person or team ('' clears it).")
+    ] = None,
+    risk_tier: Annotated[
+        str | None,
+        typer.Option("--risk-tier", help="prohibited, high, limited, minimal, unassessed"),
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="What it is for ('' clears it).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Add a tag. Repeatable.")] = None,
+    untag: Annotated[
+        list[str] | None, typer.Option("--untag", help="Remove a tag. Repeatable.")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Change an asset's owner, risk tier, description or tags (recorded in the ledger)."""
+    from tutela.catalog import assets
+    from tutela.errors import UsageError
+
+    if owner is None and risk_tier is None and description is None and not tag and not untag:
+        raise UsageError(
+            "nothing to change",
+            subject=asset_id,
+            hint="give --owner, --risk-tier, --description, --tag or --untag",
+        )
+    with open_workspace(workspace) as ws:
+        out = assets.update_asset(
+            ws,
+            asset_id,
+            owner=owner,
+            risk_tier=risk_tier,
+            description=description,
+            add_tags=tag or [],
+            remove_tags=untag or [],
+        )
+    if json_out:
+        emit_json(out)
+        return
+    tags = ", ".join(out.tags) or "-"
+    out_console().print(
+        f"{escape(out.id)}  owner {escape(out.owner or '-')} · risk tier {out.risk_tier.value}"
+        f" · tags {escape(tags)}"
+    )
 
 
 @app.command("list")

@@ -28,6 +28,16 @@ class AssetIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=100)
 
 
+class AssetPatch(BaseModel):
+    """Only the fields sent change; an empty owner or description clears it."""
+
+    owner: str | None = Field(default=None, max_length=255)
+    risk_tier: RiskTier | None = None
+    description: str | None = Field(default=None, max_length=10_000)
+    add_tags: list[str] = Field(default_factory=list, max_length=100)
+    remove_tags: list[str] = Field(default_factory=list, max_length=100)
+
+
 class VersionIn(BaseModel):
     asset_id: str = Field(max_length=255)
     digest: str = Field(max_length=80, examples=["sha256:" + "0" * 64])
@@ -60,6 +70,19 @@ def add_asset(body: AssetIn, ws: Writer) -> AssetOut:
 @router.get("/assets/{asset_id:path}", summary="An asset with its versions and evidence counts")
 def get_asset(asset_id: str, ws: Reader) -> AssetDetail:
     return assets.get_asset(ws, asset_id)
+
+
+@router.patch("/assets/{asset_id:path}", summary="Change an asset's owner, risk tier or tags")
+def update_asset(asset_id: str, body: AssetPatch, ws: Writer) -> AssetOut:
+    return assets.update_asset(
+        ws,
+        asset_id,
+        owner=body.owner,
+        risk_tier=body.risk_tier,
+        description=body.description,
+        add_tags=body.add_tags,
+        remove_tags=body.remove_tags,
+    )
 
 
 @router.post("/versions", status_code=201, summary="Record a version of an asset")
