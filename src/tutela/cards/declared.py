@@ -22,8 +22,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tutela.cards.catalogue import CARD_FIELDS
 from tutela.catalog.assets import require_asset
 from tutela.errors import InputError, LimitExceeded
+from tutela.readlimit import read_limited
 from tutela.store.models import Evidence, EvidenceKind, Version
 from tutela.workspace import Workspace
 
@@ -41,22 +43,8 @@ __all__ = [
 
 DECLARED_PRODUCER = "cards.declared"
 
-DECLARED_KEYS: tuple[str, ...] = (
-    "intended_use",
-    "out_of_scope_use",
-    "limitations",
-    "ethical_considerations",
-    "owner",
-    "human_oversight",
-    "training_data_description",
-    "performance_metrics",
-    "accuracy_metrics",
-    "cybersecurity_measures",
-    "risk_management",
-    "instructions_for_use",
-    "contact",
-    "logging",
-)
+# The one list of card fields, shared with the crosswalk's ``card`` namespace.
+DECLARED_KEYS: tuple[str, ...] = CARD_FIELDS
 
 _MAX_FILE = 256 * 1024
 _MAX_VALUE = 16 * 1024
@@ -163,15 +151,7 @@ def card_file_candidates(ws: Workspace, asset_id: str, location: str | None) -> 
 
 
 def _read_file(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_FILE + 1)
-    except OSError as exc:
-        raise InputError(
-            "cannot read the card file", subject=str(path), found=exc.strerror
-        ) from None
-    if len(data) > _MAX_FILE:
-        raise LimitExceeded("card file is too large", subject=str(path), expected=f"<= {_MAX_FILE}")
+    data = read_limited(path, _MAX_FILE, "card file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

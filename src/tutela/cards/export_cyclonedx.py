@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tutela.bom.cyclonedx import CYCLONEDX_SPEC_VERSION, PROPERTY_PREFIX
 from tutela.cards.export_common import (
     ArenaScore,
     Claim,
@@ -30,11 +31,10 @@ from tutela.cards.export_common import (
 from tutela.cards.import_common import CARD_PROPERTY_PREFIX
 from tutela.cards.model import AICard
 from tutela.errors import InternalError
-from tutela.inventory.export.cyclonedx import CYCLONEDX_SPEC_VERSION
 
 __all__ = ["card_to_cyclonedx", "card_to_cyclonedx_json", "validate_cyclonedx"]
 
-_P = "tutela:"
+_P = PROPERTY_PREFIX
 # Declared fields with no CycloneDX slot: carried as properties (read back on import).
 _AS_PROPERTIES = (
     "out_of_scope_use",

@@ -17,12 +17,11 @@ is a bug (``InternalError``).
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from typing import Any
-from urllib.parse import quote
 
 from spdx_python_model import v3_0_1 as spdx
 
+from tutela.bom.spdx import NO_ASSERTION_LICENSE, SpdxScaffold
 from tutela.cards.export_common import (
     arena_scores,
     card_serial,
@@ -34,11 +33,9 @@ from tutela.cards.export_common import (
 from tutela.cards.import_common import CARD_PROPERTY_PREFIX
 from tutela.cards.model import AICard
 from tutela.errors import InternalError
-from tutela.inventory.export.spdx import SPDX_SPEC_VERSION
 
 __all__ = ["card_to_spdx", "card_to_spdx_json", "validate_spdx"]
 
-_NO_ASSERTION_LICENSE = "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/NoAssertionLicense"
 _RISK = {"prohibited": "serious", "high": "high", "limited": "medium", "minimal": "low"}
 _AS_ANNOTATIONS = (
     "out_of_scope_use",
@@ -54,46 +51,26 @@ _AS_ANNOTATIONS = (
 )
 
 
-class _Doc:
-    """The document namespace, creation info and the elements made so far."""
+class _Doc(SpdxScaffold):
+    """The card's document frame and the elements made so far."""
 
     def __init__(self, card: AICard, tool_version: str) -> None:
-        self.base = f"urn:tutela:spdx:{card_serial(card, 'tutela:card:spdx:')}:"
-        created = card.generated_at.astimezone(UTC).replace(microsecond=0)
-        self.info = spdx.CreationInfo(specVersion=SPDX_SPEC_VERSION, created=created)
-        self.agent = spdx.SoftwareAgent(
-            spdxId=self.id("agent"), name="Tutela", creationInfo=self.info
-        )
-        self.tool = spdx.Tool(
-            spdxId=self.id("tool"), name=f"tutela {tool_version}", creationInfo=self.info
-        )
-        self.info.createdBy.append(self.agent)
-        self.info.createdUsing.append(self.tool)
+        serial = str(card_serial(card, "tutela:card:spdx:"))
+        super().__init__(serial, card.generated_at, tool_version)
         self.elements: list[spdx.Element] = []
-
-    def id(self, *parts: str) -> str:
-        return self.base + "/".join(quote(p, safe="") for p in parts)
 
     def add(self, element: spdx.Element) -> Any:
         self.elements.append(element)
         return element
 
     def relate(self, source: spdx.Element, kind: str, target: spdx.Element | str, n: int) -> None:
-        self.add(
-            spdx.Relationship(
-                spdxId=self.id("relationship", kind, str(n)),
-                creationInfo=self.info,
-                from_=source,
-                relationshipType=getattr(spdx.RelationshipType, kind),
-                to=[target],
-            )
-        )
+        self.add(self.relationship(source, kind, target, (kind, str(n))))
 
 
 def _licenses(doc: _Doc, element: spdx.Element, n: int) -> int:
     """AI and Dataset profile conformance: a declared and a concluded licence (not known)."""
-    doc.relate(element, "hasDeclaredLicense", _NO_ASSERTION_LICENSE, n)
-    doc.relate(element, "hasConcludedLicense", _NO_ASSERTION_LICENSE, n + 1)
+    doc.relate(element, "hasDeclaredLicense", NO_ASSERTION_LICENSE, n)
+    doc.relate(element, "hasConcludedLicense", NO_ASSERTION_LICENSE, n + 1)
     return n + 2
 
 
@@ -228,34 +205,12 @@ def _objects(card: AICard, tool_version: str) -> spdx.SHACLObjectSet:
         doc.relate(model, "testedOn", element, n)
         n += 1
     _annotations(doc, card, model)
-    sbom = spdx.software_Sbom(
-        spdxId=doc.id("sbom"),
-        creationInfo=doc.info,
-        software_sbomType=[spdx.software_SbomType.analyzed],
-        rootElement=[model],
-        element=list(doc.elements),
-    )
-    document = spdx.SpdxDocument(
-        spdxId=doc.id("document"),
+    return doc.objects(
         name=f"AI Card of {card.subject.asset_id}",
-        creationInfo=doc.info,
-        dataLicense=spdx.simplelicensing_LicenseExpression(
-            spdxId=doc.id("license", "CC0-1.0"),
-            creationInfo=doc.info,
-            simplelicensing_licenseExpression="CC0-1.0",
-        ),
-        profileConformance=[
-            spdx.ProfileIdentifierType.core,
-            spdx.ProfileIdentifierType.software,
-            spdx.ProfileIdentifierType.simpleLicensing,
-            spdx.ProfileIdentifierType.ai,
-            spdx.ProfileIdentifierType.dataset,
-        ],
-        rootElement=[sbom],
-        element=[sbom, *doc.elements, doc.agent, doc.tool],
+        root=model,
+        members=doc.elements,
         comment=f"Tutela AI Card {card.schema_} at ledger size {card.ledger_size}",
     )
-    return spdx.SHACLObjectSet([document, sbom, doc.agent, doc.tool, *doc.elements])
 
 
 def validate_spdx(data: dict[str, Any]) -> None:
@@ -269,7 +224,7 @@ def validate_spdx(data: dict[str, Any]) -> None:
         raise InternalError(
             "the SPDX card export does not load back", found=f"{type(exc).__name__}: {exc}"[:300]
         ) from None
-    if model is not spdx or unresolved - {_NO_ASSERTION_LICENSE}:
+    if model is not spdx or unresolved - {NO_ASSERTION_LICENSE}:
         raise InternalError(
             "the SPDX card export has unresolved references",
             found=", ".join(sorted(unresolved))[:300],

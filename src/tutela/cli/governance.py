@@ -6,7 +6,8 @@ records that name with each change.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -270,6 +271,31 @@ def approve_show(
     _show_request(out, json_out)
 
 
+def _review(
+    workspace: Path | None,
+    as_user: str | None,
+    json_out: bool,
+    request_id: str,
+    decision: Literal["approve", "reject"],
+    comment: str,
+    role: str | None,
+) -> None:
+    from tutela.catalog.users import current_user
+    from tutela.policy.approvals import review
+
+    with open_workspace(workspace) as ws:
+        out = review(
+            ws,
+            request_id,
+            reviewer=current_user(ws, as_user),
+            decision=decision,
+            comment=comment,
+            role=role,
+        )
+    verb = "Approved" if decision == "approve" else "Rejected"
+    _show_request(out, json_out, f"{verb}; request")
+
+
 @approve_app.command("accept")
 def approve_accept(
     request_id: RequestIdArg,
@@ -282,19 +308,7 @@ def approve_accept(
     json_out: JsonOpt = False,
 ) -> None:
     """Approve a request in one of your roles (never your own request)."""
-    from tutela.catalog.users import current_user
-    from tutela.policy.approvals import review
-
-    with open_workspace(workspace) as ws:
-        out = review(
-            ws,
-            request_id,
-            reviewer=current_user(ws, as_user),
-            decision="approve",
-            comment=comment,
-            role=role,
-        )
-    _show_request(out, json_out, "Approved; request")
+    _review(workspace, as_user, json_out, request_id, "approve", comment, role)
 
 
 @approve_app.command("reject")
@@ -307,19 +321,7 @@ def approve_reject(
     json_out: JsonOpt = False,
 ) -> None:
     """Reject a request; this closes it."""
-    from tutela.catalog.users import current_user
-    from tutela.policy.approvals import review
-
-    with open_workspace(workspace) as ws:
-        out = review(
-            ws,
-            request_id,
-            reviewer=current_user(ws, as_user),
-            decision="reject",
-            comment=comment,
-            role=role,
-        )
-    _show_request(out, json_out, "Rejected; request")
+    _review(workspace, as_user, json_out, request_id, "reject", comment, role)
 
 
 @approve_app.command("withdraw")
@@ -349,9 +351,13 @@ def _target(rule: str | None, finding: str | None) -> tuple[str, str]:
     return ("rule", rule) if rule is not None else ("finding", finding or "")
 
 
+def _waiver_json(waiver: WaiverOut) -> dict[str, object]:
+    return {**waiver.model_dump(mode="json"), "state": waiver.state()}
+
+
 def _show_waiver(waiver: WaiverOut, json_out: bool, verb: str) -> None:
     if json_out:
-        emit_json({**waiver.model_dump(mode="json"), "state": waiver.state()})
+        emit_json(_waiver_json(waiver))
         return
     where = waiver.asset_id or "every asset"
     out_console().print(
@@ -433,7 +439,7 @@ def waiver_request(
     if json_out:
         emit_json(
             {
-                "waiver": {**waiver.model_dump(mode="json"), "state": waiver.state()},
+                "waiver": _waiver_json(waiver),
                 "request": _request_json(request),
             }
         )
@@ -465,7 +471,7 @@ def waiver_list(
             ws, include_inactive=all_, asset_id=_asset_id(asset) if asset else None
         )
     if json_out:
-        emit_json([{**w.model_dump(mode="json"), "state": w.state()} for w in found])
+        emit_json([_waiver_json(w) for w in found])
         return
     table(
         f"{len(found)} waivers",

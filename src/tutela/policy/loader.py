@@ -25,6 +25,7 @@ from tutela.facts.cel import CompiledExpression, compile_expression
 from tutela.facts.interface import FactSpec
 from tutela.policy.schema import Condition, ConditionItem, PolicyFile, Rule
 from tutela.policy.typecheck import not_boolean, unknown_fact
+from tutela.readlimit import read_limited
 
 __all__ = [
     "MAX_DEPTH",
@@ -140,7 +141,7 @@ def load_policy(path: Path, catalogue: Mapping[str, FactSpec]) -> Policy:
     seen: dict[str, LoadedRule] = {}
     for file in files:
         shown = str(file)
-        data = _read(file)
+        data = read_limited(file, MAX_FILE_BYTES, "policy file")
         sources.append(PolicySource(shown, "sha256:" + hashlib.sha256(data).hexdigest()))
         parsed = _parse_file(shown, data, catalogue, problems)
         if parsed is None:
@@ -184,21 +185,6 @@ def _policy_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     raise InputError("no such policy file or folder", subject=str(path))
-
-
-def _read(file: Path) -> bytes:
-    try:
-        with file.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(
-            "cannot read the policy file", subject=str(file), found=exc.strerror
-        ) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise LimitExceeded(
-            "policy file too large", subject=str(file), expected=f"at most {MAX_FILE_BYTES} bytes"
-        )
-    return data
 
 
 def _parse_file(

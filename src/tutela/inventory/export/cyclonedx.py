@@ -27,6 +27,7 @@ from cyclonedx.output.json import Json as JsonOutputter
 from cyclonedx.schema import OutputFormat, SchemaVersion
 from packageurl import PackageURL
 
+from tutela.bom.cyclonedx import CYCLONEDX_SPEC_VERSION, PROPERTY_PREFIX
 from tutela.inventory.export.identifiers import (
     dataset_url,
     endpoints,
@@ -44,8 +45,7 @@ from tutela.inventory.model import Inventory, Item, is_pinned
 
 __all__ = ["CYCLONEDX_SPEC_VERSION", "to_cyclonedx", "to_cyclonedx_json"]
 
-CYCLONEDX_SPEC_VERSION = "1.6"
-_P = "tutela:"  # property namespace (CycloneDX property taxonomy: vendor prefix)
+_P = PROPERTY_PREFIX
 
 _COMPONENT_TYPES = {
     ItemKind.MODEL: ComponentType.MACHINE_LEARNING_MODEL,

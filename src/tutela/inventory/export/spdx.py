@@ -16,10 +16,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote
 
 from spdx_python_model import v3_0_1 as spdx
 
+from tutela.bom.spdx import NO_ASSERTION_LICENSE, SPDX_SPEC_VERSION, SpdxScaffold
 from tutela.inventory.export.identifiers import (
     dataset_url,
     endpoints,
@@ -36,8 +36,6 @@ from tutela.inventory.model import Inventory, Item, is_pinned
 
 __all__ = ["SPDX_SPEC_VERSION", "to_spdx", "to_spdx_json"]
 
-SPDX_SPEC_VERSION = "3.0.1"
-_NO_ASSERTION_LICENSE = "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/NoAssertionLicense"
 _SERVICE_KINDS = (ItemKind.SERVICE, ItemKind.MCP_SERVER)
 _DATASET_TYPES = frozenset(spdx.dataset_DatasetType.NAMED_INDIVIDUALS)
 
@@ -50,33 +48,17 @@ def _document_id(inv: Inventory, reproducible: bool) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "tutela:spdx:" + digest))
 
 
-class _Builder:
-    """Holds the document namespace and creation info while elements are made."""
+class _Builder(SpdxScaffold):
+    """The inventory's document frame while elements are made."""
 
     def __init__(self, inv: Inventory, *, reproducible: bool) -> None:
-        self.inv = inv
-        self.base = f"urn:tutela:spdx:{_document_id(inv, reproducible)}:"
         created = inv.generated_at if reproducible else datetime.now(UTC)
-        self.info = spdx.CreationInfo(
-            specVersion=SPDX_SPEC_VERSION, created=created.astimezone(UTC).replace(microsecond=0)
-        )
-        self.agent = spdx.SoftwareAgent(
-            spdxId=self.id("agent", "tutela"), name="Tutela", creationInfo=self.info
-        )
-        self.tool = spdx.Tool(
-            spdxId=self.id("tool", "tutela"),
-            name=f"tutela {inv.tool_version}",
-            creationInfo=self.info,
-        )
-        self.info.createdBy.append(self.agent)
-        self.info.createdUsing.append(self.tool)
+        super().__init__(_document_id(inv, reproducible), created, inv.tool_version)
+        self.inv = inv
         self.elements: dict[str, spdx.Element] = {}
         self.relationships: list[spdx.Relationship] = []
         self.organizations: dict[str, spdx.Organization] = {}
         self.refs = export_refs(inv)
-
-    def id(self, *parts: str) -> str:
-        return self.base + "/".join(quote(p, safe="") for p in parts)
 
     def organization(self, name: str) -> spdx.Organization:
         if name not in self.organizations:
@@ -88,20 +70,8 @@ class _Builder:
     def relate(self, source: spdx.Element, kind: str, target: spdx.Element | str) -> None:
         target_id = target if isinstance(target, str) else target.get_id() or ""
         source_id = source.get_id() or ""
-        self.relationships.append(
-            spdx.Relationship(
-                spdxId=self.id(
-                    "relationship",
-                    source_id.removeprefix(self.base),
-                    kind,
-                    target_id.removeprefix(self.base),
-                ),
-                creationInfo=self.info,
-                from_=source,
-                relationshipType=getattr(spdx.RelationshipType, kind),
-                to=[target],
-            )
-        )
+        key = (source_id.removeprefix(self.base), kind, target_id.removeprefix(self.base))
+        self.relationships.append(self.relationship(source, kind, target, key))
 
 
 def _common(b: _Builder, item: Item, element: spdx.software_Package) -> None:
@@ -145,9 +115,9 @@ def _licenses(b: _Builder, item: Item, element: spdx.software_Package) -> None:
         b.elements[expression.get_id() or ""] = expression
         b.relate(element, "hasDeclaredLicense", expression)
     else:
-        b.relate(element, "hasDeclaredLicense", _NO_ASSERTION_LICENSE)
+        b.relate(element, "hasDeclaredLicense", NO_ASSERTION_LICENSE)
     # Tutela reads what is declared; it does not conclude a licence.
-    b.relate(element, "hasConcludedLicense", _NO_ASSERTION_LICENSE)
+    b.relate(element, "hasConcludedLicense", NO_ASSERTION_LICENSE)
 
 
 def _hub_org(item: Item) -> str | None:
@@ -282,37 +252,15 @@ def _document(inv: Inventory, *, reproducible: bool) -> spdx.SHACLObjectSet:
         *b.elements.values(),
         *b.relationships,
     ]
-    sbom = spdx.software_Sbom(
-        spdxId=b.id("sbom"),
-        creationInfo=b.info,
-        software_sbomType=[spdx.software_SbomType.analyzed],
-        rootElement=[root],
-        element=members,
-    )
-    document = spdx.SpdxDocument(
-        spdxId=b.id("document"),
+    return b.objects(
         name=f"Tutela AI-BOM of {root_name}",
-        creationInfo=b.info,
-        dataLicense=spdx.simplelicensing_LicenseExpression(
-            spdxId=b.id("license", "CC0-1.0"),
-            creationInfo=b.info,
-            simplelicensing_licenseExpression="CC0-1.0",
-        ),
-        profileConformance=[
-            spdx.ProfileIdentifierType.core,
-            spdx.ProfileIdentifierType.software,
-            spdx.ProfileIdentifierType.simpleLicensing,
-            spdx.ProfileIdentifierType.ai,
-            spdx.ProfileIdentifierType.dataset,
-        ],
-        rootElement=[sbom],
-        element=[sbom, *members, b.agent, b.tool],
+        root=root,
+        members=members,
         comment=(
             f"Secrets found: {secret_count(inv)} (never exported: no values, types or places). "
             f"Files that could not be read: {len(inv.problems)}."
         ),
     )
-    return spdx.SHACLObjectSet([document, sbom, b.agent, b.tool, *members])
 
 
 def to_spdx(inv: Inventory, *, reproducible: bool = False) -> dict[str, Any]:
