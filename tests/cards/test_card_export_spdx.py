@@ -1,8 +1,12 @@
-"""SPDX 3.0.1 card export: AI and Dataset profiles, read back by spdx-python-model."""
+"""SPDX 3.0.1 card export: AI and Dataset profiles, checked against the shipped SPDX 3.0.1
+JSON schema and read back by spdx-python-model."""
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+from importlib.resources import files
 from typing import Any
 
 import pytest
@@ -10,8 +14,15 @@ import spdx_python_model
 from card_exports_support import CHAT, MODEL, arena_model, trained_model
 from spdx_python_model import v3_0_1 as spdx
 
+from tutela.cards.export_spdx import (
+    SPDX_SCHEMA_FILE,
+    SPDX_SCHEMA_SHA256,
+    spdx_schema_validator,
+    validate_spdx,
+)
 from tutela.cards.exports import export_card
 from tutela.catalog.assets import add_asset, get_asset
+from tutela.errors import InternalError
 from tutela.workspace import Workspace
 
 
@@ -93,3 +104,46 @@ def test_arena_scores_are_metrics_and_probe_suites_tested_on(docs: dict[str, Any
     assert 0.0 < metrics["arena.asr_upper.prompt_injection"] < 1.0
     tested = _rels(docs["chat"], "testedOn")
     assert tested and all(src == model["spdxId"] for src, _ in tested)
+
+
+def _schema_errors(doc: dict[str, Any]) -> list[str]:
+    return [e.message for e in spdx_schema_validator().iter_errors(doc)]
+
+
+def test_every_export_validates_against_the_spdx_schema(docs: dict[str, Any]) -> None:
+    """Both exports (model with lineage, chat with Arena scores) meet the 3.0.1 JSON schema."""
+    for key in ("model", "chat"):
+        assert _schema_errors(docs[key]) == []
+
+
+def test_shipped_schema_is_the_pinned_file() -> None:
+    """The packaged schema's sha256 is the pinned constant, and it is a 2020-12 schema."""
+    raw = files("tutela.cards.schemas").joinpath(SPDX_SCHEMA_FILE).read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == SPDX_SCHEMA_SHA256
+    schema = json.loads(raw)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["properties"]["@context"]["const"] == (
+        "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    )
+
+
+def test_ai_package_without_spdx_id_fails_the_schema(docs: dict[str, Any]) -> None:
+    """spdxId is required on every Element; dropping it from the ai_AIPackage is caught."""
+    broken = copy.deepcopy(docs["model"])
+    (model,) = _of_type(broken, "ai_AIPackage")
+    del model["spdxId"]
+    with pytest.raises(InternalError, match=r"breaks the SPDX 3\.0\.1 JSON schema") as info:
+        validate_spdx(broken)
+    # The reported path is the AI package's place in the graph.
+    assert info.value.found == (
+        f"$['@graph'][{broken['@graph'].index(model)}]: "
+        "is not valid under any of the given schemas (anyOf)"
+    )
+
+
+def test_element_without_type_fails_the_schema(docs: dict[str, Any]) -> None:
+    """Every graph object needs a type; removing one (a Relationship's) is caught."""
+    broken = copy.deepcopy(docs["chat"])
+    del _of_type(broken, "Relationship")[0]["type"]
+    with pytest.raises(InternalError, match=r"breaks the SPDX 3\.0\.1 JSON schema"):
+        validate_spdx(broken)

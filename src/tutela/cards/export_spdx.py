@@ -7,18 +7,23 @@ suites it was evaluated with are datasets linked ``testedOn``. Declared fields S
 property for become ``Annotation`` elements whose comment is ``tutela:card:<field>``
 (``tutela card import`` reads them back).
 
-Validation: no SPDX 3.0.1 JSON schema ships offline with any installed package, so the
-document is built with spdx-python-model's generated 3.0.1 bindings, whose serializer
-enforces the SHACL model's required properties, cardinalities and value types, and is
-then read back by the library's deserializer with every reference linked. Failing either
-is a bug (``InternalError``).
+Validation, three layers; failing any is a bug (``InternalError``): the document is built
+with spdx-python-model's generated 3.0.1 bindings, whose serializer enforces the SHACL
+model's required properties, cardinalities and value types; it is checked against the SPDX
+3.0.1 JSON schema shipped in ``tutela.cards.schemas`` (pinned by sha256, so it works
+offline); and it is read back by the library's deserializer with every reference linked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from spdx_python_model import v3_0_1 as spdx
 
 from tutela.bom.spdx import NO_ASSERTION_LICENSE, SpdxScaffold
@@ -34,7 +39,18 @@ from tutela.cards.import_common import CARD_PROPERTY_PREFIX
 from tutela.cards.model import AICard
 from tutela.errors import InternalError
 
-__all__ = ["card_to_spdx", "card_to_spdx_json", "validate_spdx"]
+__all__ = [
+    "SPDX_SCHEMA_SHA256",
+    "card_to_spdx",
+    "card_to_spdx_json",
+    "spdx_schema_validator",
+    "validate_spdx",
+]
+
+# The shipped schema file (src/tutela/cards/schemas/README.md says where it comes from); a
+# changed file must be a deliberate update of this pin, never a silent edit.
+SPDX_SCHEMA_FILE = "spdx-3.0.1.schema.json"
+SPDX_SCHEMA_SHA256 = "19d65705ee474fb99467b5e006e05cab61b561974da34ff0e4a188bcf039387c"
 
 _RISK = {"prohibited": "serious", "high": "high", "limited": "medium", "minimal": "low"}
 _AS_ANNOTATIONS = (
@@ -213,10 +229,48 @@ def _objects(card: AICard, tool_version: str) -> spdx.SHACLObjectSet:
     )
 
 
+@cache
+def spdx_schema_validator() -> Any:
+    """A Draft 2020-12 validator for the shipped SPDX 3.0.1 JSON schema (checked by sha256)."""
+    raw = files("tutela.cards.schemas").joinpath(SPDX_SCHEMA_FILE).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != SPDX_SCHEMA_SHA256:
+        raise InternalError(
+            "the shipped SPDX 3.0.1 JSON schema is not the pinned file",
+            subject=SPDX_SCHEMA_FILE,
+            found=f"sha256:{digest}",
+            expected=f"sha256:{SPDX_SCHEMA_SHA256}",
+        )
+    return Draft202012Validator(json.loads(raw))
+
+
+def _path_key(error: Any) -> tuple[tuple[int, int, str], ...]:
+    # Paths mix list indexes and keys; order indexes numerically and before keys.
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.absolute_path)
+
+
+def _check_schema(data: dict[str, Any]) -> None:
+    errors = sorted(spdx_schema_validator().iter_errors(data), key=_path_key)
+    if errors:
+        # The first error is usually the document-level oneOf; best_match descends into its
+        # context to the graph element that failed, which is the part worth reporting.
+        first = best_match(errors[:1])
+        message = first.message
+        if first.validator in ("anyOf", "oneOf"):
+            # jsonschema puts the whole instance in this message; the path says which one.
+            message = f"is not valid under any of the given schemas ({first.validator})"
+        raise InternalError(
+            "the SPDX card export breaks the SPDX 3.0.1 JSON schema",
+            found=f"{first.json_path}: {message}"[:300],
+        )
+
+
 def validate_spdx(data: dict[str, Any]) -> None:
-    """Read the document back with spdx-python-model; every reference must resolve."""
+    """Check the document against the SPDX 3.0.1 JSON schema, then read it back with
+    spdx-python-model; every reference must resolve."""
     import spdx_python_model
 
+    _check_schema(data)
     try:
         model, objects = spdx_python_model.load_data(json.loads(json.dumps(data)))
         unresolved = objects.link()
