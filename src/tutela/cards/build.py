@@ -32,6 +32,7 @@ from tutela.facts.collect import FactSheet, collect_facts
 from tutela.facts.interface import Fact
 from tutela.ledger.canonical import plain
 from tutela.store.models import Evidence, EvidenceKind, LedgerEntry, Version
+from tutela.utc import as_utc
 from tutela.workspace import Workspace
 
 __all__ = ["build_card", "ledger_moment"]
@@ -55,11 +56,6 @@ class _Ctx:
     upstream: list[dict[str, Any]]
     runs: list[dict[str, Any]]
     used_by: list[dict[str, Any]]
-
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; every stored time is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def ledger_moment(session: Session) -> tuple[int, datetime | None]:

@@ -18,12 +18,13 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from tutela.cards.build import as_utc, build_card
+from tutela.cards.build import build_card
 from tutela.cards.model import AICard
 from tutela.cards.sign import sign_card, verify_envelope
 from tutela.errors import InputError, IntegrityError, UsageError
 from tutela.ledger.canonical import canonical_json
 from tutela.store.models import Evidence, EvidenceKind
+from tutela.utc import as_utc
 from tutela.workspace import Workspace
 
 __all__ = [

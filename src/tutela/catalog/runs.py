@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tutela.errors import InputError, UsageError
 from tutela.store.models import Run, RunStatus
+from tutela.utc import as_utc
 from tutela.workspace import Transaction, Workspace
 
 __all__ = [
@@ -58,14 +59,9 @@ def run_out(run: Run) -> RunOut:
         actor=run.actor,
         params=dict(run.params or {}),
         context=dict(run.context or {}),
-        started_at=_aware(run.started_at),
-        ended_at=_aware(run.ended_at) if run.ended_at else None,
+        started_at=as_utc(run.started_at),
+        ended_at=as_utc(run.ended_at) if run.ended_at else None,
     )
-
-
-def _aware(when: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything Tutela writes is UTC.
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def jsonable(value: Any, *, _depth: int = 0) -> Any:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tutela.errors import InputError, UsageError
 from tutela.store.models import ApiToken, User
+from tutela.utc import as_utc
 from tutela.workspace import Transaction, Workspace
 
 __all__ = [
@@ -51,9 +52,7 @@ def hash_token(plaintext: str) -> str:
 
 
 def _aware(when: datetime | None) -> datetime | None:
-    if when is None:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return None if when is None else as_utc(when)
 
 
 def _out(token: ApiToken) -> TokenOut:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from tutela.errors import InputError
 from tutela.store.models import ApprovalRequest, EvidenceKind, Suppression
+from tutela.utc import as_utc
 from tutela.workspace import Transaction, Workspace
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "active_waivers",
     "add_waiver",
     "add_waiver_in",
-    "aware",
     "get_waiver",
     "list_waivers",
     "parse_expiry",
@@ -50,11 +50,6 @@ _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _MAX_DAYS = 366 * 2  # an acceptance is reviewed at least every two years
 _MIN_REASON = 10
 _PRODUCER_BY_SCOPE = {"finding": "scan", "rule": "policy"}
-
-
-def aware(moment: datetime) -> datetime:
-    """``moment`` as an aware UTC datetime (SQLite hands back naive ones)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class WaiverOut(BaseModel):
@@ -83,11 +78,11 @@ class WaiverOut(BaseModel):
     @field_validator("created_at", "expires_at", "approved_at", "revoked_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return aware(value) if value is not None else None
+        return as_utc(value) if value is not None else None
 
     def is_active(self, at: datetime | None = None) -> bool:
         """Counts at ``at``: not revoked, not lapsed, and approved when it needed approval."""
-        moment = aware(at) if at is not None else datetime.now(UTC)
+        moment = as_utc(at) if at is not None else datetime.now(UTC)
         if self.revoked_at is not None and self.revoked_at <= moment:
             return False
         if self.approval_status not in (None, "approved"):
@@ -96,7 +91,7 @@ class WaiverOut(BaseModel):
 
     def state(self, at: datetime | None = None) -> str:
         """One word for people: active, pending, rejected, withdrawn, revoked or lapsed."""
-        moment = aware(at) if at is not None else datetime.now(UTC)
+        moment = as_utc(at) if at is not None else datetime.now(UTC)
         if self.revoked_at is not None and self.revoked_at <= moment:
             return "revoked"
         if self.approval_status not in (None, "approved"):
@@ -149,7 +144,7 @@ def parse_expiry(text: str, *, now: datetime | None = None) -> datetime:
 def validate_expiry(
     moment: datetime, *, now: datetime | None = None, shown: str | None = None
 ) -> datetime:
-    moment = aware(moment)
+    moment = as_utc(moment)
     current = now or datetime.now(UTC)
     text = shown or moment.isoformat()
     if moment <= current:
@@ -337,7 +332,7 @@ def active_waivers(
     producer: str | None = None,
 ) -> list[WaiverOut]:
     """Waivers that count at ``at``; with ``asset_id``, those for it or for every asset."""
-    moment = aware(at)
+    moment = as_utc(at)
     found = _select(session, asset_id=asset_id, scope=scope, producer=producer)
     return [w for w in found if w.is_active(moment)]
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from tutela.catalog.assets import require_asset
 from tutela.catalog.schemas import AssetOut, VersionOut
 from tutela.errors import InputError
-from tutela.facts.common import as_utc
 from tutela.facts.interface import Fact, FactContext, FactProvider, FactSpec
 from tutela.store.models import Version
+from tutela.utc import as_utc, iso_z
 from tutela.workspace import Workspace
 
 __all__ = ["FactSheet", "collect_facts", "fact_catalogue", "fact_providers"]
@@ -67,7 +67,7 @@ class FactSheet:
         return {
             "asset": self.asset.id,
             "version": self.version.digest if self.version else None,
-            "at": _iso(self.at),
+            "at": iso_z(self.at),
             "stage": self.stage,
             "facts": {
                 name: {
@@ -82,15 +82,10 @@ class FactSheet:
         }
 
 
-def _iso(moment: datetime) -> str:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _plain(value: Any) -> Any:
     """JSON-safe copy of a fact value (timestamps become ISO 8601 strings)."""
     if isinstance(value, datetime):
-        return _iso(value)
+        return iso_z(value)
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tutela.catalog.links import LinkDirection, linked_versions
 from tutela.store.models import AssetKind, Evidence, EvidenceKind, Link, LinkKind, Version
+from tutela.utc import as_utc
 
 __all__ = [
     "SEVERITIES",
@@ -28,11 +29,6 @@ __all__ = [
 
 # Ranked so a rule can compare: 0 is "nothing found", 5 the worst.
 SEVERITIES: tuple[str, ...] = ("none", "info", "low", "medium", "high", "critical")
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; every stored time is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def recorded_by(moment: datetime, at: datetime) -> bool:

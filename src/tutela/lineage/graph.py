@@ -7,7 +7,7 @@ names, with a bound on the number of versions visited (a truncated graph says so
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -18,6 +18,7 @@ from tutela.catalog.assets import require_asset
 from tutela.catalog.links import depends_on_source, downstream_of, upstream_of
 from tutela.errors import InputError
 from tutela.store.models import Link, LinkKind, Run, RunStatus, Version
+from tutela.utc import as_utc
 from tutela.workspace import Workspace
 
 __all__ = [
@@ -105,10 +106,6 @@ class LineageGraph(_Frozen):
         return out
 
 
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def parse_ref(ref: str) -> tuple[str, str | None]:
     """``ASSET`` or ``ASSET@sha256:<hex>`` (a unique prefix of the hex is accepted)."""
     asset_id, sep, digest = ref.partition("@")
@@ -183,7 +180,7 @@ def _walk(
                     digest=v.digest,
                     location=v.location,
                     form=(v.meta or {}).get("form"),
-                    created_at=_aware(v.created_at),
+                    created_at=as_utc(v.created_at),
                     depth=depth[v.id],
                     metadata=dict(v.meta or {}),
                 )
@@ -223,8 +220,8 @@ def _run_info(run: Run) -> RunInfo:
         name=run.name,
         status=run.status,
         actor=run.actor,
-        started_at=_aware(run.started_at),
-        ended_at=_aware(run.ended_at) if run.ended_at else None,
+        started_at=as_utc(run.started_at),
+        ended_at=as_utc(run.ended_at) if run.ended_at else None,
         params=dict(run.params or {}),
         metrics=dict(context.get("metrics") or {}),
         code_commit=code.get("commit"),

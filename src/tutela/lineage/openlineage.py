@@ -37,6 +37,7 @@ from tutela.ledger.canonical import canonical_json
 from tutela.lineage.identity import Form, Observed, asset_name, observe_path
 from tutela.lineage.recorder import record_observed_in
 from tutela.store.models import AssetKind, Run, RunStatus, Version
+from tutela.utc import as_utc
 from tutela.workspace import Transaction, Workspace
 
 __all__ = [
@@ -109,8 +110,8 @@ def run_events(ws: Workspace, run_id: str, *, namespace: str = "tutela") -> list
         run = require_run(session, run_id)
         context = dict(run.context or {})
         name, status = run.name, run.status
-        started = _aware(run.started_at)
-        ended = _aware(run.ended_at) if run.ended_at else None
+        started = as_utc(run.started_at)
+        ended = as_utc(run.ended_at) if run.ended_at else None
     try:
         uuid.UUID(run_id)
     except ValueError:
@@ -143,10 +144,6 @@ def emit_run(ws: Workspace, run_id: str, client: Any, *, namespace: str = "tutel
     for event in events:
         client.emit(event)
     return len(events)
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 # -- ingest -----------------------------------------------------------------------------
@@ -271,7 +268,7 @@ def _parse(events: list[tuple[str, Any]]) -> dict[str, _RunBatch]:
         except ValueError:
             raise InputError("run.runId is not a UUID", subject=where) from None
         try:
-            when = _aware(datetime.fromisoformat(_text(event.get("eventTime"), where, "eventTime")))
+            when = as_utc(datetime.fromisoformat(_text(event.get("eventTime"), where, "eventTime")))
         except ValueError:
             raise InputError("eventTime is not an ISO 8601 time", subject=where) from None
         kind = str(event.get("eventType") or "OTHER").upper()

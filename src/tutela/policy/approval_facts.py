@@ -13,15 +13,16 @@ from typing import Any, ClassVar
 
 from sqlalchemy import select
 
-from tutela.catalog.waivers import active_waivers, aware
+from tutela.catalog.waivers import active_waivers
 from tutela.facts.interface import Fact, FactContext, FactSpec
 from tutela.store.models import ApprovalRequest, ApprovalReview, Evidence, EvidenceKind
+from tutela.utc import as_utc
 
 __all__ = ["ApprovalFacts"]
 
 
 def _before(moment: datetime | None, at: datetime) -> bool:
-    return moment is not None and aware(moment) <= at
+    return moment is not None and as_utc(moment) <= at
 
 
 class ApprovalFacts:
@@ -48,7 +49,7 @@ class ApprovalFacts:
     )
 
     def collect(self, ctx: FactContext) -> dict[str, Fact]:
-        at = aware(ctx.at)
+        at = as_utc(ctx.at)
         query = select(ApprovalRequest).where(
             ApprovalRequest.asset_id == ctx.asset.id, ApprovalRequest.subject == "promote"
         )
@@ -63,7 +64,7 @@ class ApprovalFacts:
         pending = [r for r in requests if not _before(r.decided_at, at)]
         decided = sorted(
             (r for r in requests if _before(r.decided_at, at) and r.status != "withdrawn"),
-            key=lambda r: aware(r.decided_at or r.created_at),
+            key=lambda r: as_utc(r.decided_at or r.created_at),
         )
 
         roles: list[str] = []

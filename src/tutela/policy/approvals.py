@@ -27,7 +27,6 @@ from tutela.catalog.waivers import (
     WaiverOut,
     add_waiver,
     add_waiver_in,
-    aware,
 )
 from tutela.errors import InputError, UsageError
 from tutela.store.models import (
@@ -39,6 +38,7 @@ from tutela.store.models import (
     User,
     Version,
 )
+from tutela.utc import as_utc
 from tutela.workspace import Transaction, Workspace
 
 __all__ = [
@@ -77,7 +77,7 @@ class ReviewOut(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return aware(value)
+        return as_utc(value)
 
 
 class ApprovalOut(BaseModel):
@@ -102,7 +102,7 @@ class ApprovalOut(BaseModel):
     @field_validator("created_at", "decided_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return aware(value) if value is not None else None
+        return as_utc(value) if value is not None else None
 
     @property
     def approved_roles(self) -> list[str]:

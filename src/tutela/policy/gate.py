@@ -22,6 +22,7 @@ from tutela.facts.collect import FactSheet, collect_facts, fact_catalogue
 from tutela.policy.evaluate import PolicyEvaluation, evaluate_policy
 from tutela.policy.loader import Policy, load_policy
 from tutela.policy.schema import STAGES
+from tutela.utc import as_utc, iso_z
 from tutela.version import tutela_version
 from tutela.workspace import Workspace
 
@@ -64,7 +65,7 @@ class GateDecision:
             "version": self.version,
             "stage": self.stage,
             "risk_tier": self.tier,
-            "at": _iso(self.at),
+            "at": iso_z(self.at),
             "failed_rules": self.failed_rules,
             "waived_rules": self.evaluation.waived_rules,
             "counts": self.evaluation.counts(),
@@ -106,7 +107,7 @@ def evaluate_gate(
     """What the gate would decide, without recording it (the risk register reads this)."""
     if stage not in STAGES:
         raise UsageError("unknown stage", found=stage, expected=", ".join(STAGES))
-    moment = _aware(at) if at is not None else datetime.now(UTC)
+    moment = as_utc(at) if at is not None else datetime.now(UTC)
     path = policy_path if policy_path is not None else find_policy(Path.cwd(), ws.layout.root)
     policy = load_policy(path, fact_catalogue(ws))
     sheet = collect_facts(ws, asset_id, version=version, at=moment, stage=stage)
@@ -177,7 +178,7 @@ def _payload(
     return {
         "decision": "pass" if evaluation.passed else "fail",
         "stage": stage,
-        "at": _iso(at),
+        "at": iso_z(at),
         "asset": sheet.asset.id,
         "risk_tier": str(sheet.asset.risk_tier),
         "version": sheet.version.digest if sheet.version else None,
@@ -186,11 +187,3 @@ def _payload(
         "policy": {"files": policy.digests(), "names": list(policy.names)},
         "facts_errors": dict(sorted(sheet.errors.items())),
     }
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return _aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")

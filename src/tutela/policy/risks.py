@@ -22,11 +22,12 @@ from typing import Any
 from sqlalchemy import select
 
 from tutela.catalog.assets import list_assets
-from tutela.catalog.waivers import WaiverOut, aware, list_waivers
+from tutela.catalog.waivers import WaiverOut, list_waivers
 from tutela.facts.collect import FactSheet
 from tutela.policy.gate import PRODUCER as GATE_PRODUCER
 from tutela.policy.gate import evaluate_gate
 from tutela.store.models import AssetKind, Evidence, EvidenceKind
+from tutela.utc import as_utc
 from tutela.workspace import Workspace
 
 __all__ = ["Risk", "risk_register"]
@@ -59,7 +60,7 @@ class Risk:
 
 
 def _age(since: datetime, at: datetime) -> float:
-    return max(0.0, (at - aware(since)).total_seconds() / 86400.0)
+    return max(0.0, (at - as_utc(since)).total_seconds() / 86400.0)
 
 
 def _decisions(ws: Workspace, asset_id: str, stage: str) -> list[tuple[datetime, dict[str, Any]]]:
@@ -79,7 +80,7 @@ def _decisions(ws: Workspace, asset_id: str, stage: str) -> list[tuple[datetime,
         if payload.get("stage") != stage:
             continue
         outcomes = {str(r.get("id")): str(r.get("outcome")) for r in payload.get("rules", []) or []}
-        out.append((aware(when), outcomes))
+        out.append((as_utc(when), outcomes))
     return out
 
 
@@ -104,7 +105,7 @@ def _evidence_since(ws: Workspace, ids: Iterable[str], fallback: datetime) -> da
         times = session.execute(
             select(Evidence.observed_at).where(Evidence.id.in_(wanted))
         ).scalars()
-        found = [aware(t) for t in times]
+        found = [as_utc(t) for t in times]
     return min(found) if found else fallback
 
 
@@ -145,7 +146,7 @@ def _lapsed(waivers: list[WaiverOut], at: datetime) -> list[WaiverOut]:
         for w in waivers
         if w.revoked_at is None
         and w.approval_status in (None, "approved")
-        and aware(w.expires_at) <= at
+        and as_utc(w.expires_at) <= at
         and (w.scope, w.target) not in active
     ]
     latest: dict[tuple[str, str], WaiverOut] = {}
@@ -170,7 +171,7 @@ def _waiver_risks(ws: Workspace, asset_id: str, owner: str | None, at: datetime)
             key=w.id,
             title=f"waiver of {w.scope} {w.target} lapsed ({w.justification})",
             severity="medium",
-            since=aware(w.expires_at),
+            since=as_utc(w.expires_at),
             age_days=_age(w.expires_at, at),
         )
         for w in _lapsed(waivers, at)
@@ -188,7 +189,7 @@ def _model_risks(
     for result in evaluation.results:
         if not result.blocking:
             continue
-        since = _failing_since(decisions, result.rule_id, aware(fallback))
+        since = _failing_since(decisions, result.rule_id, as_utc(fallback))
         risks.append(
             Risk(
                 asset_id=asset_id,
@@ -216,7 +217,7 @@ def risk_register(
     at: datetime | None = None,
 ) -> list[Risk]:
     """Open risks of one model or of every model, oldest first within each model."""
-    moment = aware(at) if at is not None else datetime.now(UTC)
+    moment = as_utc(at) if at is not None else datetime.now(UTC)
     ids = [asset_id] if asset_id else [a.id for a in list_assets(ws, kind=AssetKind.MODEL)]
     out: list[Risk] = []
     for one in ids:

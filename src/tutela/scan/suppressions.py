@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict
 from tutela.catalog.waivers import (
     WaiverOut,
     add_waiver,
-    aware,
     list_waivers,
     parse_expiry,
     revoke_waiver,
 )
+from tutela.utc import as_utc
 from tutela.workspace import Workspace
 
 __all__ = [
@@ -45,10 +45,10 @@ class SuppressionOut(BaseModel):
     approval_status: str | None = None
 
     def is_active(self, now: datetime | None = None) -> bool:
-        moment = aware(now) if now is not None else datetime.now(UTC)
+        moment = as_utc(now) if now is not None else datetime.now(UTC)
         if self.revoked_at is not None or self.approval_status not in (None, "approved"):
             return False
-        return aware(self.expires_at) > moment
+        return as_utc(self.expires_at) > moment
 
 
 def _from_waiver(waiver: WaiverOut) -> SuppressionOut:
